@@ -1,0 +1,24 @@
+# Two entry points for people: `make run` (index the sample corpus, serve the UI) and `make test`.
+VENV   := .venv
+BIN    := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install run test
+
+install: $(VENV)/.installed
+
+# torch first and pinned: an unpinned torch pulls gigabytes of CUDA wheels.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m index.e5_convert
+	touch $@
+
+run: install
+	$(BIN)/policyqa ingest data/articles --if-empty
+	$(BIN)/policyqa serve
+
+test: install
+	$(BIN)/python -m pytest -q

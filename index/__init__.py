@@ -1,0 +1,1 @@
+"""Turning article files into stored chunks: load, clean, split, chunk, embed, store."""

@@ -1,0 +1,94 @@
+"""SQLite catalog of ingested files and their articles, beside Chroma.
+
+It remembers each file's content hash (so unchanged files cost nothing), each article's
+cleaned text (the UI shows the whole article) and its MinHash (to find reposted copies).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+from langchain_core.documents import Document
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, text TEXT NOT NULL,
+    metadata TEXT NOT NULL, minhash BLOB
+);
+"""
+
+
+class Catalog:
+    """Files and articles known to one collection."""
+
+    def __init__(self, db_path: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(db_path)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def file_hash(self, path: str) -> str | None:
+        row = self._db.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def file_doc_ids(self, path: str) -> list[str]:
+        row = self._db.execute("SELECT doc_ids FROM files WHERE path = ?", (path,)).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def paths(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT path FROM files ORDER BY path")]
+
+    def replace_file(self, path: str, sha256: str, docs: list[Document], minhashes: list[np.ndarray]) -> None:
+        """Swap a file's articles for new ones in one transaction, so a crash leaves the old ones."""
+        with self._db:
+            self._delete_docs_of(path)
+            self._db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                (path, sha256, json.dumps([d.metadata["doc_id"] for d in docs])),
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                [
+                    (d.metadata["doc_id"], path, d.page_content, json.dumps(d.metadata, ensure_ascii=False), m.tobytes())
+                    for d, m in zip(docs, minhashes)
+                ],
+            )
+
+    def remove_file(self, path: str) -> list[str]:
+        doc_ids = self.file_doc_ids(path)
+        with self._db:
+            self._delete_docs_of(path)
+            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+        return doc_ids
+
+    def _delete_docs_of(self, path: str) -> None:
+        self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
+
+    def documents(self) -> list[Document]:
+        rows = self._db.execute("SELECT text, metadata FROM documents ORDER BY doc_id")
+        return [Document(page_content=t, metadata=json.loads(m)) for t, m in rows]
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute("SELECT text, metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return Document(page_content=row[0], metadata=json.loads(row[1])) if row else None
+
+    def minhashes(self) -> dict[str, tuple[str, np.ndarray]]:
+        """doc_id -> (canonical doc_id, MinHash values) of every stored article."""
+        out = {}
+        for doc_id, meta, blob in self._db.execute("SELECT doc_id, metadata, minhash FROM documents"):
+            canonical = json.loads(meta).get("canonical_doc_id") or doc_id
+            out[doc_id] = (canonical, np.frombuffer(blob, dtype=np.uint64))
+        return out
+
+
+def open_catalog(db_path: Path) -> closing[Catalog]:
+    return closing(Catalog(db_path))

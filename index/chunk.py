@@ -1,0 +1,50 @@
+"""The nouns of ingest: a SourceText read from a file, and the Chunk that gets stored.
+
+Between them sits a LangChain ``Document`` (one article): ``page_content`` is the cleaned
+article in its original script and ``metadata`` holds the keys in ``DOC_KEYS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Metadata every article Document carries (values may be None / empty).
+DOC_KEYS = ("doc_id", "title", "date", "source", "places", "path", "warnings")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """Decoded text of one file, or of one JSON Lines record, before cleaning."""
+
+    path: Path
+    text: str
+    encoding: str
+    doc_id: str | None = None  # given by JSON Lines records; files get one at ingest
+    title: str | None = None
+    date: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article, with where it sits in the cleaned article."""
+
+    doc_id: str
+    text: str  # original script, shown to people
+    search_text: str  # OpenCC simplified copy, used for BM25 and embeddings
+    start: int  # character span of ``text`` in the cleaned article
+    end: int
+    title: str
+    section: str = ""
+    date: str | None = None
+    source: str | None = None
+    path: str = ""
+    places: tuple[str, ...] = field(default_factory=tuple)
+    canonical_doc_id: str | None = None  # set when the article is a near-copy of another
+
+    @property
+    def chunk_id(self) -> str:
+        digest = hashlib.sha1(f"{self.doc_id}|{self.start}|{self.text}".encode()).hexdigest()
+        return f"{self.doc_id}:{digest[:12]}"

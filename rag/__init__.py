@@ -1,0 +1,1 @@
+"""Turning a question into a cited answer: retrieve, fuse, generate, check."""

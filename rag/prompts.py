@@ -1,0 +1,29 @@
+"""Prompt and answer templates live as files in prompts/ and are loaded by name."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from langchain_core.prompts import ChatPromptTemplate
+
+from policyqa.settings import REPO_ROOT
+
+DEFAULT_DIR = REPO_ROOT / "prompts"
+
+
+@lru_cache(maxsize=64)
+def load_text(name: str, folder: Path = DEFAULT_DIR) -> str:
+    """The template ``prompts/<name>.txt``, stripped; a missing name says which files exist."""
+    path = folder / f"{name}.txt"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.txt")))
+        raise FileNotFoundError(f"no prompt named {name!r} in {folder} (have: {known})")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def load_chat_prompt(name: str, folder: Path = DEFAULT_DIR) -> ChatPromptTemplate:
+    """``prompts/<name>.system.txt`` + ``prompts/<name>.user.txt`` as a LangChain chat prompt."""
+    return ChatPromptTemplate.from_messages(
+        [("system", load_text(f"{name}.system", folder)), ("human", load_text(f"{name}.user", folder))]
+    )

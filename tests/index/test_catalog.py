@@ -1,0 +1,31 @@
+import numpy as np
+from langchain_core.documents import Document
+
+from index.catalog import Catalog
+
+
+def _doc(doc_id: str, text: str = "正文。") -> Document:
+    return Document(page_content=text, metadata={"doc_id": doc_id, "title": doc_id, "canonical_doc_id": None})
+
+
+def test_replacing_a_file_swaps_its_documents(tmp_path):
+    catalog = Catalog(tmp_path / "c.sqlite")
+    sig = np.arange(4, dtype=np.uint64)
+    catalog.replace_file("/a.txt", "h1", [_doc("a#1"), _doc("a#2")], [sig, sig])
+    catalog.replace_file("/a.txt", "h2", [_doc("a")], [sig])
+    assert catalog.file_hash("/a.txt") == "h2"
+    assert [d.metadata["doc_id"] for d in catalog.documents()] == ["a"]
+    assert catalog.minhashes()["a"][0] == "a"
+    assert np.array_equal(catalog.minhashes()["a"][1], sig)
+
+
+def test_removing_a_file_returns_its_doc_ids_and_forgets_it(tmp_path):
+    catalog = Catalog(tmp_path / "c.sqlite")
+    catalog.replace_file("/a.txt", "h", [_doc("a")], [np.zeros(2, dtype=np.uint64)])
+    assert catalog.remove_file("/a.txt") == ["a"]
+    assert catalog.paths() == [] and catalog.document("a") is None
+
+
+def test_the_catalog_persists_across_connections(tmp_path):
+    Catalog(tmp_path / "c.sqlite").replace_file("/a.txt", "h", [_doc("a", "全文")], [np.zeros(2, dtype=np.uint64)])
+    assert Catalog(tmp_path / "c.sqlite").document("a").page_content == "全文"
