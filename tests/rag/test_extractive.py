@@ -1,0 +1,151 @@
+import re
+from dataclasses import replace
+
+import pytest
+from opencc import OpenCC
+
+from rag.citations import check_citations
+from rag.extractive import Draft, extract_answer
+from rag.prompts import load_text
+from tests.rag.conftest import as_hits, make_chunk
+
+CENSUS = "截至2023年1月,全村户籍人口1867人,外来人员约8500人。"  # as scraped: ASCII commas
+MARKED = re.compile(r"(.+?)((?:\[\d+\])+)")
+
+QUESTIONS = [
+    "东华村户籍人口有多少？",
+    "東華村戶籍人口有多少？",
+    "市捐赠站站长是谁？",
+    "金花街道工委何时开展交叉检查？",
+    "东华村形成了什么工作模式？",
+    "东华村位于哪里？",
+    "星城社区划分为几个网格？",
+    "东华村有多少名党员？",
+    "东莞将全市镇街划分为几大片区？",
+    "星城社区黨委書記是誰？",
+    "东莞市委书记是谁？",
+    "东区街道划分了多少个四级网格？",
+    "火炼树城市更新项目二期签约率是多少？",
+    "东莞2019年安排基层党建经费多少？",
+    "东城街道有哪些党建做法？",
+    "中山市东区街道如何开展疫情防控？",
+]
+
+
+def lead(draft: Draft) -> tuple[str, int]:
+    """The first sentence of an answer and the hit number it cites."""
+    sentence, markers = MARKED.match(draft.text).groups()
+    return sentence, int(markers[1:-1].split("][")[0])
+
+
+def pieces(draft: Draft) -> list[tuple[str, list[int]]]:
+    return [(text, [int(n) for n in re.findall(r"\d+", markers)]) for text, markers in MARKED.findall(draft.text)]
+
+
+@pytest.mark.parametrize("question", ["东华村户籍人口有多少？", "東華村戶籍人口有多少？"])
+def test_population_question_leads_with_the_census_sentence(retrieve, question):
+    hits = retrieve(question)
+    sentence, n = lead(extract_answer(question, hits))
+    assert sentence == CENSUS
+    assert CENSUS in hits[n - 1].chunk.text
+
+
+@pytest.mark.parametrize(
+    ("question", "start"),
+    [
+        ("市捐赠站站长是谁？", "市捐赠站站长、党支部书记吴木蔚同志"),  # a role and a name
+        ("金花街道工委何时开展交叉检查？", "6月13日,"),  # a date
+        ("东华村位于哪里？", "东华村位于增城区新塘镇中心"),  # a place
+        ("东华村有多少名党员？", "村内在册党员118人"),  # the figure right after 党员, not 党员……120余人次
+        ("星城社区划分为几个网格？", "目前,社區劃分為6個網格"),  # a sentence whose paragraph names 星城社区
+        ("东华村形成了什么工作模式？", "广州市民政局积极贯彻落实"),  # holds the “五治”工作模式
+    ],
+)
+def test_factoid_questions_lead_with_the_sentence_holding_the_asked_fact(retrieve, question, start):
+    sentence, _ = lead(extract_answer(question, retrieve(question)))
+    assert sentence.startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("question", "distractor", "answer"),
+    [
+        ("东华村户籍人口有多少？", "东华村户籍人口管理扎实有序。", CENSUS),
+        ("市捐赠站站长是谁？", "市捐赠站站长要带领全站党员做好服务。", "市捐赠站召开会议,站长江山同志主持。"),  # 江山: no nr
+        ("东华村党委书记是谁？", "东华村党委书记带头走访群众。", "东华村党委书记陈伟民表示,要压实责任。"),  # jieba: 陈/伟民
+        ("市捐赠站站长是谁？", "市捐赠站站长要带领全站党员做好服务。", "吴木蔚任市捐赠站站长。"),  # a name, no role before it
+        ("金花街道工委何时开展交叉检查？", "金花街道工委开展交叉检查,推进联络站建设。", "6月13日,金花街道工委开展交叉检查。"),
+        ("东华村位于哪里？", "东华村位于全镇前列,东华村集体经济收入稳步增长。", "东华村位于增城区新塘镇中心。"),
+        ("东华村形成了什么工作模式？", "东华村工作模式逐步形成,治理成效明显。", "东华村形成了“五治”工作模式。"),
+    ],
+)
+def test_the_asked_fact_beats_a_better_ranked_sentence_without_it(question, distractor, answer):
+    draft = extract_answer(question, as_hits([make_chunk(distractor, doc_id="a"), make_chunk(answer, doc_id="b")]))
+    assert lead(draft) == (answer, 2)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_answers_are_cited_verbatim_source_sentences_that_pass_the_checks(retrieve, question):
+    hits = retrieve(question)
+    draft = extract_answer(question, hits)
+    found = pieces(draft)
+    assert found and "".join(text + "".join(f"[{n}]" for n in ns) for text, ns in found) == draft.text
+    assert len(found) <= 3
+    for text, ns in found:
+        assert len(ns) == 1 and 1 <= ns[0] <= len(hits)
+        assert text in hits[ns[0] - 1].chunk.text
+        assert text in draft.quotes[ns[0]].split("\n")
+    assert len(draft.text) <= 220 + 3 * 3 or len(found) == 1  # markers do not count
+    assert check_citations(draft.text, hits).warnings == ()
+
+
+def test_sentences_longer_than_the_budget_are_left_out(paragraph):
+    hits = as_hits([paragraph(CENSUS)])
+    draft = extract_answer("东华村户籍人口有多少？", hits, max_chars=60)
+    assert draft.text == f"{CENSUS}[1]"
+    assert draft.quotes == {1: CENSUS}
+    assert len(pieces(extract_answer("东华村有多少名党员？", hits, max_sentences=2))) <= 2
+
+
+def test_a_sentence_reposted_in_another_script_is_used_once(paragraph):
+    original = paragraph(CENSUS)
+    repost = make_chunk(OpenCC("s2t").convert(original.text), doc_id="repost", title=original.title)
+    draft = extract_answer("东华村户籍人口有多少？", as_hits([original, repost]), max_chars=1000)
+    assert draft.text.count("1867") == 1
+
+
+def test_different_figures_from_different_articles_are_both_shown_newest_first():
+    older = make_chunk(CENSUS, doc_id="a", title="东华村背景资料", date="2023-06-01")
+    newer = make_chunk("截至2024年6月,东华村户籍人口1902人。", doc_id="b", title="东华村新貌", date="2024-07-15")
+    hits = as_hits([older, newer])
+    draft = extract_answer("东华村户籍人口有多少？", hits)
+    label = load_text("extractive_conflict")
+    assert draft.text == (
+        f"{label.format(date='2024-07-15')}截至2024年6月,东华村户籍人口1902人。[2]"
+        f"{label.format(date='2023-06-01')}{CENSUS}[1]"
+    )
+    assert draft.quotes == {1: CENSUS, 2: newer.text}
+    assert check_citations(draft.text, hits).warnings == ()
+
+
+def test_the_same_figure_in_a_copy_is_no_conflict():
+    copies = [make_chunk(CENSUS, doc_id="a", date="2023-06-01"), make_chunk(CENSUS, doc_id="b", date="2024-01-01")]
+    hits = as_hits(copies)
+    assert extract_answer("东华村户籍人口有多少？", hits).text == f"{CENSUS}[1]"
+
+
+def test_copies_of_one_article_do_not_conflict_with_each_other():
+    edited = replace(make_chunk("东华村户籍人口1902人。", doc_id="b"), canonical_doc_id="a")
+    hits = as_hits([make_chunk(CENSUS, doc_id="a"), edited])
+    undated = load_text("extractive_conflict").format(date=load_text("extractive_undated"))
+    assert undated not in extract_answer("东华村户籍人口有多少？", hits).text
+
+
+def test_undated_figures_are_labelled_and_listed_last():
+    hits = as_hits([make_chunk(CENSUS, doc_id="a"), make_chunk("东华村户籍人口1902人。", doc_id="b", date="2024-07-15")])
+    text = extract_answer("东华村户籍人口有多少？", hits).text
+    undated = load_text("extractive_conflict").format(date=load_text("extractive_undated"))
+    assert text.index("1902") < text.index(undated) < text.index("1867")
+
+
+def test_no_hits_no_answer():
+    assert extract_answer("东华村户籍人口有多少？", []) == Draft("", {})
