@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +52,15 @@ class Bm25Index:
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        """Write beside the old index, then swap, so a crash never leaves ids and scores out of step."""
+        staging = folder.with_name(folder.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        (staging / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         if self.model is not None:
-            self.model.save(str(folder), show_progress=False)
+            self.model.save(str(staging), show_progress=False)
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
 
     @classmethod
     def load(cls, folder: Path) -> Bm25Index:

@@ -23,7 +23,7 @@ def signature(search_text: str) -> np.ndarray:
     shingles = {text[i : i + _SHINGLE] for i in range(max(1, len(text) - _SHINGLE + 1))}
     mh = MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
     mh.update_batch([s.encode("utf-8") for s in shingles])
-    return mh.hashvalues
+    return mh.hashvalues.astype(np.uint64)  # one dtype on disk, whatever the scheme uses in memory
 
 
 class NearDuplicates:

@@ -44,10 +44,43 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("out", type=Path)
     export.set_defaults(run=_export)
 
+    ask = sub.add_parser("ask", help="answer a question with cited sources")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--top-k", type=int, help="passages to retrieve (default: settings.top_k)")
+    ask.add_argument("--backend", choices=["extractive", "openai"])
+    ask.set_defaults(run=_ask)
+
     stats = sub.add_parser("stats", help="what the index holds")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(run=_stats)
+
+    evaluate = sub.add_parser("eval", help="answer a question set and score it: results, report, chart")
+    evaluate.add_argument("dataset", type=Path, help="questions, JSON Lines (id, question, answers, doc_ids)")
+    evaluate.add_argument("--docs", type=Path, help="documents (JSON Lines or folder) for a collection of their own")
+    evaluate.add_argument("--out", type=Path, help="output folder (default: eval/runs/<dataset stem>)")
+    evaluate.add_argument("--backend", choices=["extractive", "openai"])
+    evaluate.add_argument("--retriever", choices=["hybrid", "bm25", "dense"])
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.set_defaults(run=_eval)
+
+    bench = sub.add_parser("eval-bench", help="every benchmark set with every retriever, one table")
+    bench.add_argument("--sets", type=_names, default="seeds,ncpqa,crud,cmrc", help="default: seeds,ncpqa,crud,cmrc")
+    bench.add_argument("--retrievers", type=_names, default="bm25,dense,hybrid", help="default: bm25,dense,hybrid")
+    bench.add_argument("--out", type=Path, help="output folder (default: eval/runs/bench)")
+    bench.add_argument("--limit", type=int, help="only the first N questions of each set (documents stay)")
+    bench.add_argument("--benchmarks", type=Path, help="the shared benchmark folder (default: ../shared/benchmarks)")
+    bench.set_defaults(run=_eval_bench)
+
+    gate = sub.add_parser("eval-gate", help="fail when a report's metrics are below their thresholds")
+    gate.add_argument("report", type=Path, help="report.json of eval-bench (or of eval)")
+    gate.add_argument("--thresholds", type=Path, help="default: eval/thresholds.toml")
+    gate.set_defaults(run=_eval_gate)
     return parser
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,6 +125,39 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from index.service import open_index
+    from rag.chain import AnswerChain
+    from rag.retrieve import HybridRetriever
+
+    if args.backend:
+        settings = settings.model_copy(update={"backend": args.backend})
+    with open_index(settings) as idx:
+        if not idx.store.count():
+            print(f"the index at {settings.data_dir} is empty: run `policyqa ingest data/articles` first", file=sys.stderr)
+            return 2
+        chain = AnswerChain(settings, HybridRetriever(idx.store, settings))
+        try:
+            answer = chain.ask(args.question, k=args.top_k)
+        except ValueError as err:  # settings the backend cannot work with, e.g. no LLM base URL
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _print_answer(answer) -> None:
+    print(answer.answer)
+    shown = answer.nearest if answer.refused else answer.citations
+    for c in shown:
+        print(f"\n[{c.n}] 《{c.title}》 {c.date or '日期不详'} {c.source or ''}\n    {c.quote or c.text}")
+    for warning in answer.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from index.service import open_index
 
@@ -103,6 +169,55 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         for key, value in stats.items():
             print(f"{key}: {value}")
     return 0
+
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.evaluate import default_out, run_eval
+
+    out = args.out or default_out(args.dataset)
+    try:
+        report = run_eval(args.dataset, settings, out, args.docs, args.retriever, args.backend, args.limit)
+    except (OSError, ValueError) as err:  # a bad dataset or document file, a backend without its server
+        print(f"eval: {err}", file=sys.stderr)
+        return 2
+    print(f"{report['questions']} questions, {report['retriever']}/{report['backend']}, {report['seconds']} s -> {out}")
+    for name, value in report["metrics"].items():
+        print(f"{name}: {value}")
+    return 0
+
+
+def _eval_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.bench import DEFAULT_OUT, run_bench
+    from eval.paths import SHARED_BENCHMARKS
+
+    out = args.out or DEFAULT_OUT
+    try:
+        report = run_bench(settings, args.sets, args.retrievers, out, args.benchmarks or SHARED_BENCHMARKS, args.limit)
+    except (OSError, ValueError) as err:  # an unknown set, no shared folder, a bad sample
+        print(f"eval-bench: {err}", file=sys.stderr)
+        return 2
+    print((out / "report.md").read_text(encoding="utf-8"))
+    print(f"{len(report['runs'])} runs in {report['seconds']} s -> {out}")
+    return 0
+
+
+def _eval_gate(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.gate import check, load_thresholds, table
+    from eval.paths import THRESHOLDS
+
+    try:
+        report = json.loads(args.report.read_text(encoding="utf-8"))
+        checks = check(report, load_thresholds(args.thresholds or THRESHOLDS))
+    except (OSError, ValueError) as err:
+        print(f"eval-gate: {err}", file=sys.stderr)
+        return 2
+    print(table(checks))
+    failed = [c for c in checks if not c.passed]
+    for c in failed:
+        print(f"below threshold: {c.describe()}", file=sys.stderr)
+    print(f"{len(checks) - len(failed)}/{len(checks)} thresholds met")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "qwen2.5-7b-instruct"
     openai_api_key: str = "EMPTY"
-    refusal_threshold: float = Field(0.5, description="Below this evidence score the answer is a refusal.")
+    # Calibrated on eval/datasets/seeds.jsonl: every answerable question covers >= 0.09 of its
+    # weighted terms (paraphrases lowest); off-topic questions are caught by places and
+    # numbers absent from every hit (rag.evidence.uncovered), not by this score.
+    refusal_threshold: float = Field(0.05, description="Below this evidence score the answer is a refusal.")
 
     admin_password: str | None = None
     prompts_dir: Path = REPO_ROOT / "prompts"

@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 
 import jieba
+import jieba.posseg as pseg
 
 from index.chunk import Chunk
 from index.script import to_simplified
@@ -94,3 +95,25 @@ def evidence_score(question: str, hits: Sequence[RetrievedChunk]) -> float:
     weights = term_weights(terms, texts)
     best = max(sum(w for term, w in weights.items() if term in text) for text in texts)
     return best / sum(weights.values())
+
+
+
+_PLACE_SUFFIX = ("省", "市", "区", "县", "镇", "乡", "街道", "社区", "村")
+
+
+_NUMBER_TERM = re.compile(r"\d+(?:\.\d+)?[年期届次]?")
+
+
+def uncovered(question: str, hits: Sequence[RetrievedChunk]) -> list[str]:
+    """Places (深圳市, 南山区) and numbers (2021年, 第4期) in the question that no hit mentions.
+
+    A question about 深圳市南山区 retrieved against articles on Dongguan shares plenty of
+    generic words with them; the place that appears nowhere is what says it is not covered,
+    as a year the articles never mention does. Only jieba ``ns`` words with an
+    administrative suffix count, so 中山东区 cut as 中/山东/区 does not invent a 山东.
+    """
+    text = to_simplified(question)
+    haystack = "\n".join(searchable(hit.chunk) for hit in hits)
+    places = {w for w, tag in pseg.lcut(text) if tag == "ns" and w.endswith(_PLACE_SUFFIX) and len(w) > 2}
+    terms = places | set(_NUMBER_TERM.findall(text))
+    return sorted(t for t in terms if t not in haystack)

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.evidence import content_terms, evidence_score, focus_words, term_weights
+from rag.evidence import content_terms, evidence_score, focus_words, term_weights, uncovered
 from tests.rag.conftest import as_hits, make_chunk
 
 ANSWERABLE = ["东华村户籍人口有多少？", "市捐赠站站长是谁？", "金花街道工委何时开展交叉检查？", "东莞市委书记是谁？"]
@@ -71,3 +71,20 @@ def test_focus_words_are_next_to_the_question_word(question, focus):
 def test_rarer_terms_weigh_more():
     weights = term_weights(frozenset({"党建", "深圳"}), ["党建引领", "基层党建", "党建工作"])
     assert weights["深圳"] > weights["党建"] > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("深圳市南山区有哪些党建做法？", ["南山区", "深圳市"]),
+        ("东华村2020年外来人员有多少？", ["2020年"]),
+        ("第4期莞雁学堂在哪个镇街举办？", ["4期"]),
+    ],
+)
+def test_places_and_numbers_no_hit_mentions_are_uncovered(retrieve, question, missing):
+    assert uncovered(question, retrieve(question)) == missing
+
+
+@pytest.mark.parametrize("question", ANSWERABLE + ["中山东区给外卖骑手歇脚的地方叫什么？", "東華村戶籍人口有多少？"])
+def test_answerable_questions_leave_nothing_uncovered(retrieve, question):
+    assert uncovered(question, retrieve(question)) == []

@@ -1,0 +1,124 @@
+"""Ingest: files in, chunks stored. Unchanged files cost nothing; a bad file never stops the batch."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from index.catalog import Catalog
+from index.chunk import Chunk
+from index.chunking import chunk_document
+from index.dedup import NearDuplicates, signature
+from index.documents import build_documents
+from index.loaders import LoadError, iter_files, load_file
+from index.script import to_simplified
+from index.store import ChunkStore
+from policyqa.settings import Settings
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    files_unchanged: int = 0
+    documents: int = 0
+    duplicates: int = 0
+    chunks: int = 0
+    chunks_embedded: int = 0
+    chunks_removed: int = 0
+    pruned_files: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    cleaning: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Ingestor:
+    """Runs one ingest over a store and its catalog."""
+
+    settings: Settings
+    store: ChunkStore
+    catalog: Catalog
+    on_embedded: Callable[[int], None] | None = None
+
+    def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        self._dedup = NearDuplicates(self.catalog.minhashes(), self.settings.dedup_threshold)
+        cleaning: Counter[str] = Counter()
+        changed = False
+        for path in self._existing(paths, report):
+            report.files += 1
+            try:
+                changed |= self._ingest_file(path, report, cleaning)
+            except (LoadError, ValueError, OSError) as err:  # one bad file must not stop the batch
+                report.failed.append({"path": str(path), "reason": str(err)})
+        if prune:
+            changed |= self._prune(report)
+        if changed or self.store.bm25.model is None and self.store.count():
+            self.store.rebuild_bm25()
+        report.cleaning = dict(sorted(cleaning.items()))
+        report.seconds = round(time.perf_counter() - started, 2)
+        return report
+
+    def _existing(self, paths: list[Path], report: IngestReport) -> list[Path]:
+        missing = [p for p in paths if not p.exists()]
+        report.failed += [{"path": str(p), "reason": f"{p}: no such file or folder"} for p in missing]
+        return iter_files([p for p in paths if p.exists()])
+
+    def _ingest_file(self, path: Path, report: IngestReport, cleaning: Counter[str]) -> bool:
+        key = str(path.resolve())
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        if self.catalog.file_hash(key) == sha:
+            report.files_unchanged += 1
+            report.documents += len(self.catalog.file_doc_ids(key))
+            return False
+        docs: list[Document] = []
+        for source in load_file(path):
+            built, counts = build_documents(source, path.stem)
+            docs += built
+            cleaning.update(counts)
+        signatures = [self._link_copy(d) for d in docs]
+        chunks = [c for d in docs for c in self._chunks(d)]
+        old = self.store.chunk_ids_of(self.catalog.file_doc_ids(key))
+        report.chunks_embedded += self.store.add(chunks, self.settings.embed_batch_size, self.on_embedded)
+        stale = old - {c.chunk_id for c in chunks}
+        self.store.delete(stale)
+        self.catalog.replace_file(key, sha, docs, signatures)
+        report.documents += len(docs)
+        report.duplicates += sum(1 for d in docs if d.metadata.get("canonical_doc_id"))
+        report.chunks += len(chunks)
+        report.chunks_removed += len(stale)
+        report.warnings += [f"{path.name}: {w}" for d in docs[:1] for w in d.metadata["warnings"]]
+        return True
+
+    def _link_copy(self, doc: Document):
+        values = signature(to_simplified(doc.page_content))
+        doc_id = doc.metadata["doc_id"]
+        canonical = self._dedup.canonical_for(doc_id, values)
+        doc.metadata["canonical_doc_id"] = canonical
+        self._dedup.add(doc_id, canonical or doc_id, values)
+        return values
+
+    def _chunks(self, doc: Document) -> list[Chunk]:
+        chunks = chunk_document(doc, self.settings.chunk_min_chars, self.settings.chunk_max_chars)
+        canonical = doc.metadata.get("canonical_doc_id")
+        if canonical:
+            chunks = [replace(c, canonical_doc_id=canonical) for c in chunks]
+        return chunks
+
+    def _prune(self, report: IngestReport) -> bool:
+        gone = [p for p in self.catalog.paths() if not Path(p).exists()]
+        for path in gone:
+            self.store.delete(self.store.chunk_ids_of(self.catalog.remove_file(path)))
+        report.pruned_files = len(gone)
+        return bool(gone)

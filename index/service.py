@@ -1,0 +1,65 @@
+"""The index as the rest of the program sees it: ingest, read back, describe."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from langchain_core.documents import Document
+from tqdm import tqdm
+
+from index.catalog import Catalog
+from index.embedding import build_embeddings, lazy_embeddings
+from index.pipeline import IngestReport, Ingestor
+from index.store import ChunkStore
+from policyqa.settings import Settings
+
+
+class Index:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # The model loads only when something must be embedded: re-ingesting unchanged files stays instant.
+        self.store = ChunkStore(settings, lazy_embeddings(lambda: build_embeddings(settings)))
+        self.catalog = Catalog(settings.manifest_path)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def ingest(self, paths: list[Path], prune: bool = False, progress: bool = False) -> IngestReport:
+        with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
+            return Ingestor(self.settings, self.store, self.catalog, bar.update).run(paths, prune)
+
+    def documents(self) -> list[Document]:
+        return self.catalog.documents()
+
+    def export_rows(self) -> list[dict]:
+        """One row per stored chunk, in document order, so two exports of one index are identical."""
+        chunks = sorted(self.store.chunks(), key=lambda c: (c.doc_id, c.start))
+        return [
+            {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title, "date": c.date,
+             "source": c.source, "path": c.path, "text": c.text}
+            for c in chunks
+        ]
+
+    def stats(self) -> dict:
+        docs = self.documents()
+        return {
+            "data_dir": str(self.settings.data_dir),
+            "files": len(self.catalog.paths()),
+            "documents": len(docs),
+            "near_copies": sum(1 for d in docs if d.metadata.get("canonical_doc_id")),
+            "chunks": self.store.count(),
+            "sources": dict(Counter(d.metadata.get("source") or "?" for d in docs).most_common()),
+        }
+
+
+@contextmanager
+def open_index(settings: Settings) -> Iterator[Index]:
+    idx = Index(settings)
+    try:
+        yield idx
+    finally:
+        idx.close()

@@ -1,0 +1,136 @@
+"""Chunks stored twice, kept in step: Chroma (dense, via langchain-chroma) and BM25 (bm25s)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from index.bm25 import Bm25Index
+from index.chunk import Chunk
+from index.script import to_simplified
+from policyqa.settings import Settings
+
+_PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
+Progress = Callable[[int], None]
+
+
+def chunk_to_document(chunk: Chunk) -> Document:
+    """What Chroma stores: the simplified text with its headings (embedded), display fields in metadata."""
+    heading = " ".join(x for x in (chunk.title, chunk.section) if x)
+    return Document(
+        id=chunk.chunk_id,
+        page_content=f"{to_simplified(heading)}\n{chunk.search_text}",
+        metadata={
+            "chunk_id": chunk.chunk_id,
+            "doc_id": chunk.doc_id,
+            "canonical_doc_id": chunk.canonical_doc_id or chunk.doc_id,
+            "text": chunk.text,
+            "search_text": chunk.search_text,
+            "start": chunk.start,
+            "end": chunk.end,
+            "title": chunk.title,
+            "section": chunk.section,
+            "date": chunk.date or "",
+            "date_int": int((chunk.date or "0").replace("-", "")),
+            "source": chunk.source or "",
+            "path": chunk.path,
+            "places": "|".join(chunk.places),
+        },
+    )
+
+
+def chunk_from_metadata(meta: dict) -> Chunk:
+    canonical = meta.get("canonical_doc_id") or None
+    return Chunk(
+        doc_id=meta["doc_id"],
+        text=meta["text"],
+        search_text=meta["search_text"],
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        title=meta["title"],
+        section=meta.get("section", ""),
+        date=meta.get("date") or None,
+        source=meta.get("source") or None,
+        path=meta.get("path", ""),
+        places=tuple(p for p in meta.get("places", "").split("|") if p),
+        canonical_doc_id=None if canonical == meta["doc_id"] else canonical,
+    )
+
+
+class ChunkStore:
+    """One collection: the Chroma vectors plus the BM25 index built from the same chunks."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
+        client = chromadb.PersistentClient(
+            path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        self.vectors = Chroma(
+            client=client,
+            collection_name=settings.collection,
+            embedding_function=embeddings,
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._bm25_dir = settings.bm25_dir
+        self._bm25: Bm25Index | None = None
+
+    def count(self) -> int:
+        return self.vectors._collection.count()
+
+    def missing(self, ids: list[str]) -> list[str]:
+        """The ids not stored yet (the only ones that need embedding work)."""
+        present: set[str] = set()
+        for i in range(0, len(ids), _PAGE):
+            present.update(self.vectors.get(ids=ids[i : i + _PAGE], include=[])["ids"])
+        return [i for i in ids if i not in present]
+
+    def add(self, chunks: list[Chunk], batch_size: int = 64, progress: Progress | None = None) -> int:
+        """Embed and store the chunks not stored yet; return how many were embedded."""
+        by_id = {c.chunk_id: c for c in chunks}
+        todo = self.missing(list(by_id))
+        for i in range(0, len(todo), batch_size):
+            docs = [chunk_to_document(by_id[cid]) for cid in todo[i : i + batch_size]]
+            self.vectors.add_documents(docs, ids=[d.id for d in docs])
+            if progress:
+                progress(len(docs))
+        return len(todo)
+
+    def chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
+        if not doc_ids:
+            return set()
+        return set(self.vectors.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"])
+
+    def delete(self, chunk_ids: set[str]) -> None:
+        ids = sorted(chunk_ids)
+        for i in range(0, len(ids), _PAGE):
+            self.vectors.delete(ids=ids[i : i + _PAGE])
+
+    def chunks(self) -> Iterator[Chunk]:
+        for offset in range(0, self.count(), _PAGE):
+            page = self.vectors.get(limit=_PAGE, offset=offset, include=["metadatas"])
+            yield from (chunk_from_metadata(m) for m in page["metadatas"])
+
+    def get(self, chunk_ids: list[str]) -> list[Chunk]:
+        page = self.vectors.get(ids=chunk_ids, include=["metadatas"])
+        found = {m["chunk_id"]: chunk_from_metadata(m) for m in page["metadatas"]}
+        return [found[i] for i in chunk_ids if i in found]
+
+    def rebuild_bm25(self) -> None:
+        """Rebuild BM25 from what Chroma holds, so the two cannot drift apart."""
+        ids, texts = [], []
+        for page_start in range(0, self.count(), _PAGE):
+            page = self.vectors.get(limit=_PAGE, offset=page_start, include=["documents"])
+            ids += page["ids"]
+            texts += page["documents"]
+        self._bm25 = Bm25Index.build(ids, texts)
+        self._bm25.save(self._bm25_dir)
+
+    @property
+    def bm25(self) -> Bm25Index:
+        if self._bm25 is None:
+            self._bm25 = Bm25Index.load(self._bm25_dir)
+        return self._bm25

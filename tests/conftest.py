@@ -1,0 +1,38 @@
+"""Shared fixtures: one real index of the sample corpus per test session (real e5 model)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from index.service import Index, open_index  # noqa: E402
+from policyqa.settings import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+ARTICLES = REPO / "data" / "articles"
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    return Settings(data_dir=data_dir, **overrides)
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory) -> Index:
+    """The sample corpus ingested once; tests must not change it."""
+    settings = make_settings(tmp_path_factory.mktemp("sample-index"))
+    with open_index(settings) as idx:
+        idx.first_report = idx.ingest([ARTICLES])
+        yield idx
+
+
+@pytest.fixture
+def articles_copy(tmp_path) -> Path:
+    """A private copy of the sample articles that a test may edit."""
+    folder = tmp_path / "articles"
+    shutil.copytree(ARTICLES, folder, ignore=shutil.ignore_patterns("*.md"))
+    return folder
