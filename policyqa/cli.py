@@ -51,9 +51,24 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--backend", choices=["extractive", "openai"])
     ask.set_defaults(run=_ask)
 
+    serve = sub.add_parser("serve", help="serve the web UI (chat, study packs, library)")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (0.0.0.0 to serve the network)")
+    serve.add_argument("--port", type=int, default=7860, help="default: 7860")
+    serve.set_defaults(run=_serve)
+
     stats = sub.add_parser("stats", help="what the index holds")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(run=_stats)
+
+    study = sub.add_parser("study", help="a study pack for trainers: key points, figures, discussion, quiz")
+    study.add_argument("topic", nargs="?", default="", help="free text; may be left out when --doc is given")
+    study.add_argument(
+        "--doc", dest="docs", action="append", default=[], metavar="DOC_ID", help="an article to use (repeatable)"
+    )
+    study.add_argument("--out", type=Path, required=True, help="pack.docx or pack.md")
+    study.add_argument("--top-k", type=int, default=12, help="passages to retrieve for the topic (default: 12)")
+    study.add_argument("--backend", choices=["extractive", "openai"], help="openai: an LLM writes the discussion")
+    study.set_defaults(run=_study)
 
     evaluate = sub.add_parser("eval", help="answer a question set and score it: results, report, chart")
     evaluate.add_argument("dataset", type=Path, help="questions, JSON Lines (id, question, answers, doc_ids)")
@@ -158,6 +173,45 @@ def _print_answer(answer) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
+def _study(args: argparse.Namespace, settings: Settings) -> int:
+    from index.service import open_index
+    from rag.retrieve import HybridRetriever
+    from rag.study import build_study_pack
+    from rag.study_export import FORMATS, write_pack
+
+    if not args.topic.strip() and not args.docs:
+        print("study: give a topic, or articles with --doc", file=sys.stderr)
+        return 2
+    if args.out.suffix.lower() not in FORMATS:
+        print(f"study: --out must end in {' or '.join(FORMATS)}, not {args.out.name!r}", file=sys.stderr)
+        return 2
+    llm = None
+    if (args.backend or settings.backend) == "openai":
+        from rag.llm import build_chat_model
+
+        try:
+            llm = build_chat_model(settings, streaming=False)
+        except ValueError as err:  # no LLM base URL
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    with open_index(settings) as idx:
+        if not idx.store.count():
+            print(f"the index at {settings.data_dir} is empty: run `policyqa ingest data/articles` first", file=sys.stderr)
+            return 2
+        pack = build_study_pack(args.topic, HybridRetriever(idx.store, settings), args.docs, args.top_k, llm)
+    if not pack.sources:
+        print("study: the index holds nothing on this topic or these articles", file=sys.stderr)
+        return 1
+    write_pack(pack, args.out)
+    print(
+        f"{len(pack.key_points)} key points, {len(pack.figures)} figures, {len(pack.discussion)} discussion questions, "
+        f"{len(pack.quiz)} quiz items from {len(pack.sources)} sources -> {args.out}"
+    )
+    for warning in pack.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from index.service import open_index
 
@@ -170,6 +224,13 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{key}: {value}")
     return 0
 
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from app import launch
+
+    launch(settings, args.host, args.port)
+    return 0
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,178 @@
+"""A StudyPack as Markdown or as a Word document, from one list of blocks so both carry
+the same sections: key points, figures (a real table), discussion, quiz, answer key, and
+the sources as references in GB/T 7714 style for news. Fixed text comes from prompts/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from docx import Document
+from docx.oxml.ns import qn
+
+from rag.prompts import load_text
+from rag.study import QuizItem, StudyPack
+from rag.types import Citation
+
+FORMATS = (".docx", ".md")
+LETTERS = "ABCDEFGH"
+# Word's default Latin font has no Chinese glyphs; this one ships with every Chinese Windows.
+EAST_ASIAN_FONT = "SimSun"
+
+
+@dataclass(frozen=True)
+class _Heading:
+    text: str
+    level: int  # 0 is the title
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Quote:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+_Block = _Heading | _Paragraph | _Quote | _Table
+
+
+def reference(citation: Citation) -> str:
+    """``[n] source. title[N]. date.`` (GB/T 7714 news), leaving out what is unknown."""
+    return f"[{citation.n}] {_described(citation)}"
+
+
+def _described(citation: Citation) -> str:
+    title = f"{citation.title}[N]" if citation.title else ""
+    parts = [part for part in (citation.source, title, citation.date) if part]
+    # With nothing known the document id still tells a reader which article it was.
+    return ". ".join(parts or [citation.doc_id]) + "."
+
+
+def _references(sources: list[Citation]) -> list[str]:
+    """One entry per article: its sources are consecutive passages of it, listed together
+    as ``[1][2] …``, since GB/T 7714 lists a document once however often it is cited."""
+    groups: list[list[Citation]] = []
+    for citation in sources:
+        if groups and groups[-1][0].doc_id == citation.doc_id:
+            groups[-1].append(citation)
+        else:
+            groups.append([citation])
+    return ["".join(f"[{c.n}]" for c in group) + f" {_described(group[0])}" for group in groups]
+
+
+def to_markdown(pack: StudyPack) -> str:
+    return "\n\n".join(_markdown(block) for block in _blocks(pack)) + "\n"
+
+
+def write_docx(pack: StudyPack, path: Path) -> Path:
+    document = Document()
+    document.styles["Normal"].element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    for block in _blocks(pack):
+        _add_to_docx(document, block)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+def write_pack(pack: StudyPack, path: Path) -> Path:
+    """The pack in the format ``path`` ends with, one of ``FORMATS``."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"a study pack is written as {' or '.join(FORMATS)}, not {path.name!r}")
+    if suffix == ".docx":
+        return write_docx(pack, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_markdown(pack), encoding="utf-8")
+    return path
+
+
+# --- the sections, once --------------------------------------------------------------------
+
+
+def _blocks(pack: StudyPack) -> list[_Block]:
+    blocks: list[_Block] = [_Heading(load_text("study_title").format(topic=pack.topic), 0)]
+    blocks.append(_Heading(load_text("study_heading_key_points"), 1))
+    blocks += [_Paragraph(f"{i}. {point.text}[{point.n}]") for i, point in enumerate(pack.key_points, 1)]
+    blocks.append(_Heading(load_text("study_heading_figures"), 1))
+    rows = [[figure.number, figure.what, f"[{figure.n}]"] for figure in pack.figures]
+    blocks.append(_Table(load_text("study_figure_columns").splitlines(), rows))
+    blocks.append(_Heading(load_text("study_heading_discussion"), 1))
+    blocks += [_Paragraph(f"{i}. {question}") for i, question in enumerate(pack.discussion, 1)]
+    blocks += _quiz_blocks(pack.quiz)
+    blocks.append(_Heading(load_text("study_heading_references"), 1))
+    blocks += [_Paragraph(entry) for entry in _references(pack.sources)]
+    return blocks
+
+
+def _quiz_blocks(quiz: list[QuizItem]) -> list[_Block]:
+    """Questions numbered through both kinds, then the answer key with the same numbers."""
+    numbered = list(enumerate(quiz, 1))
+    blocks: list[_Block] = [_Heading(load_text("study_heading_quiz"), 1)]
+    for kind in ("choice", "blank"):
+        items = [(i, item) for i, item in numbered if item.kind == kind]
+        if items:
+            blocks.append(_Heading(load_text(f"study_heading_{kind}"), 2))
+        for i, item in items:
+            blocks.append(_Paragraph(f"{i}. {item.stem}"))
+            if item.options:
+                blocks.append(_Paragraph("　".join(f"{LETTERS[j]}. {option}" for j, option in enumerate(item.options))))
+    blocks.append(_Heading(load_text("study_heading_answers"), 1))
+    for i, item in numbered:
+        blocks.append(_Paragraph(f"{i}. {_answer(item)}"))
+        blocks.append(_Quote(load_text("study_answer_basis").format(n=item.n, sentence=item.sentence)))
+    return blocks
+
+
+def _answer(item: QuizItem) -> str:
+    if not item.options:
+        return item.answer
+    return f"{LETTERS[item.options.index(item.answer)]}. {item.answer}"
+
+
+# --- renderers -----------------------------------------------------------------------------
+
+
+def _markdown(block: _Block) -> str:
+    match block:
+        case _Heading(text, level):
+            return f"{'#' * (level + 1)} {text}"
+        case _Paragraph(text):
+            return text
+        case _Quote(text):
+            return f"> {text}"
+        case _Table(header, rows):
+            lines = [header, ["---"] * len(header), *rows]
+            return "\n".join("| " + " | ".join(_cell(c) for c in line) + " |" for line in lines)
+    raise TypeError(block)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _add_to_docx(document, block: _Block) -> None:
+    match block:
+        case _Heading(text, level):
+            document.add_heading(text, level)
+        case _Paragraph(text):
+            document.add_paragraph(text)
+        case _Quote(text):
+            document.add_paragraph(text, style="Quote")
+        case _Table(header, rows):
+            table = document.add_table(rows=1, cols=len(header), style="Table Grid")
+            for cell, text in zip(table.rows[0].cells, header):
+                cell.text = text
+            for row in rows:
+                for cell, text in zip(table.add_row().cells, row):
+                    cell.text = text
+        case _:
+            raise TypeError(block)
