@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test
+.PHONY: install run test browser
 
 install: $(VENV)/.installed
 
@@ -20,5 +20,11 @@ run: install
 	$(BIN)/policyqa ingest data/articles --if-empty
 	$(BIN)/policyqa serve
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's chromium (Playwright's own browser download cannot be fetched
+# here); a CJK font makes the Chinese in their screenshots readable.
+browser:
+	test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
+	  { apt-get update && apt-get install -y chromium chromium-driver fonts-wqy-microhei; }

@@ -32,6 +32,13 @@ class Index:
         with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
             return Ingestor(self.settings, self.store, self.catalog, bar.update).run(paths, prune)
 
+    def remove_file(self, path: str) -> list[str]:
+        """Forget one ingested file (its catalog path): its articles and their chunks. Returns their doc_ids."""
+        doc_ids = self.catalog.remove_file(path)
+        self.store.delete(self.store.chunk_ids_of(doc_ids))
+        self.store.rebuild_bm25()
+        return doc_ids
+
     def documents(self) -> list[Document]:
         return self.catalog.documents()
 

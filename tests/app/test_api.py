@@ -1,0 +1,75 @@
+"""The served app through its Gradio API (gradio_client): ask, follow up, study packs, admin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+pytestmark = pytest.mark.e2e
+
+NEW_ARTICLE = """白杨村：“红色代办员”跑出便民加速度
+白杨村位于云岭县东部，全村户籍人口2400人。近年来，白杨村党支部组建“红色代办员”队伍，由党员为群众代办社保、医保等事项。
+目前，白杨村共有红色代办员17名，今年以来已为群众代办事项580件，群众满意率达到98%。
+下一步，白杨村党支部将扩大代办范围，让党建引领基层治理惠及更多群众。
+"""
+
+
+def bot_text(chat: list[dict]) -> str:
+    return chat[-1]["content"][0]["text"]
+
+
+@pytest.fixture
+def client(server) -> Client:
+    """A fresh browser-like session: its own conversation."""
+    return Client(server.url, verbose=False)
+
+
+def ask(client: Client, question: str, sources=(), places=(), date_from="", date_to="") -> tuple:
+    return client.predict(question, list(sources), list(places), date_from, date_to, api_name="/ask")
+
+
+def test_a_question_and_its_follow_up_are_answered_with_sources_and_exported(client):
+    chat, sources, _, export, _ = ask(client, "东华村户籍人口有多少？")
+    assert "1867人" in bot_text(chat) and 'href="#src-0-1"' in bot_text(chat)
+    assert 'id="src-0-1"' in sources and "<mark>截至2023年1月" in sources
+    chat, _, _, export, _ = ask(client, "那外来人员呢？")
+    assert "8500人" in bot_text(chat)
+    exported = Path(export["value"]).read_text(encoding="utf-8")
+    assert "## 第1问：东华村户籍人口有多少？" in exported and "## 第2问：那外来人员呢？" in exported
+
+
+def test_filters_limit_the_passages_and_a_bad_date_is_explained(client):
+    _, sources, *_ = ask(client, "党建引领基层治理有哪些做法？", sources=["新快报"])
+    assert sources.count('class="source"') >= 1
+    assert sources.count("新快报") == sources.count('class="source"')
+    with pytest.raises(AppError, match="起始日期"):
+        ask(client, "东华村户籍人口有多少？", date_from="2023年")
+
+
+def test_study_pack_comes_as_markdown_and_docx(client):
+    preview, md, docx_file = client.predict("城中村治理", [], api_name="/study_pack")
+    assert "城中村" in preview
+    assert Path(md["value"]).read_text(encoding="utf-8").strip() == preview.strip()
+    assert Path(docx_file["value"]).suffix == ".docx"
+
+
+def test_upload_and_remove_need_the_admin_password(client, server, tmp_path):
+    upload = tmp_path / "白杨村.txt"
+    upload.write_text(NEW_ARTICLE, encoding="utf-8")
+    with pytest.raises(AppError, match="管理员密码不正确"):
+        client.predict([handle_file(upload)], "wrong", api_name="/upload")
+
+    status, _, table, *_ = client.predict([handle_file(upload)], server.password, api_name="/upload")
+    assert "白杨村.txt：1 篇文章" in status
+    row = next(r for r in table["data"] if r[0].startswith("白杨村"))
+    assert "代办员17名" in bot_text(ask(client, "白杨村有多少名红色代办员？")[0])
+
+    with pytest.raises(AppError, match="管理员密码不正确"):
+        client.predict(row[-1], "", api_name="/remove")
+    status, table, *_ = client.predict(row[-1], server.password, api_name="/remove")
+    assert row[-1] in status and not any(r[0].startswith("白杨村") for r in table["data"])
+    chat, sources, *_ = ask(Client(server.url, verbose=False), "白杨村有多少名红色代办员？")
+    assert "代办员17名" not in bot_text(chat) + sources

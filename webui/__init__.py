@@ -1,0 +1,1 @@
+"""The Gradio UI's parts: rendering, events, the shared backend, feedback. app.py assembles them."""

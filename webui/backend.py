@@ -1,0 +1,96 @@
+"""The index and answer chain shared by every browser session of one server."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from langchain_core.documents import Document
+
+from index.pipeline import IngestReport
+from index.service import Index
+from policyqa.settings import Settings
+from rag.chain import AnswerChain, Event
+from rag.retrieve import HybridRetriever, SearchFilter
+from rag.study import StudyPack, build_study_pack
+
+T = TypeVar("T")
+
+
+class Backend:
+    """Every catalog read and every index change runs on one dedicated thread.
+
+    The catalog's SQLite connection may only be used by the thread that opened it, while UI
+    events run on a pool of threads; one thread also keeps an upload and a removal from
+    interleaving. Answering reads only Chroma and BM25 and runs on the caller's thread.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policyqa-index")
+        self._index: Index = self._run(lambda: Index(settings))
+        self.retriever = HybridRetriever(self._index.store, settings)
+        self.chain = AnswerChain(settings, self.retriever)
+
+    @property
+    def uploads_dir(self) -> Path:
+        # Uploads are copied here: Gradio's temp files vanish, and `ingest --prune` drops missing files.
+        return self.settings.data_dir / "uploads"
+
+    def _run(self, task: Callable[[], T]) -> T:
+        return self._worker.submit(task).result()
+
+    def close(self) -> None:
+        self._run(self._index.close)
+        self._worker.shutdown()
+
+    def is_empty(self) -> bool:
+        return self._index.store.count() == 0
+
+    def stream(self, question: str, history: Sequence[str], search_filter: SearchFilter | None) -> Iterator[Event]:
+        return self.chain.stream(question, history=list(history), search_filter=search_filter)
+
+    def study_pack(self, topic: str, doc_ids: Sequence[str]) -> StudyPack:
+        return build_study_pack(topic, self.retriever, doc_ids, llm=self._study_llm())
+
+    def _study_llm(self):
+        """The chat model that writes discussion questions, when an LLM backend is configured."""
+        if self.settings.backend != "openai" or not self.settings.openai_base_url:
+            return None
+        from rag.llm import build_chat_model
+
+        return build_chat_model(self.settings, streaming=False)
+
+    def documents(self) -> list[Document]:
+        return self._run(self._index.documents)
+
+    def article(self, doc_id: str) -> Document | None:
+        return self._run(lambda: self._index.catalog.document(doc_id))
+
+    def chunk_counts(self) -> Counter[str]:
+        return self._run(lambda: Counter(c.doc_id for c in self._index.store.chunks()))
+
+    def ingest_upload(self, upload: Path) -> IngestReport:
+        """Keep a copy of an uploaded file and index it; a file of the same name is replaced."""
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        kept = self.uploads_dir / upload.name
+        shutil.copyfile(upload, kept)
+        return self._run(lambda: self._index.ingest([kept]))
+
+    def remove_document(self, doc_id: str) -> list[str]:
+        """Remove the file holding an article, with every article of that file; returns their doc_ids."""
+        return self._run(lambda: self._remove(doc_id))
+
+    def _remove(self, doc_id: str) -> list[str]:
+        catalog = self._index.catalog
+        path = next((p for p in catalog.paths() if doc_id in catalog.file_doc_ids(p)), None)
+        if path is None:
+            return []
+        removed = self._index.remove_file(path)
+        if Path(path).parent == self.uploads_dir.resolve():
+            Path(path).unlink(missing_ok=True)
+        return removed

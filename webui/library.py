@@ -1,0 +1,109 @@
+"""The article library as tables, choices and messages for the UI. Pure functions."""
+
+from __future__ import annotations
+
+import hmac
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from index.pipeline import IngestReport
+
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+LIBRARY_HEADERS = ["标题", "日期", "来源", "片段数", "清洗提示", "编号"]
+
+# Warnings written by index/clean.py, by their English prefix.
+_WARNING_LABELS = {
+    "mojibake dropped": "删除乱码",
+}
+# Cleaning rule names of the ingest report, for the upload summary.
+_RULE_LABELS = {
+    "spam": "垃圾广告行",
+    "mojibake": "乱码",
+    "pinyin": "夹注拼音",
+    "site_chrome": "网站导航",
+    "share_buttons": "分享按钮",
+    "copyright": "版权声明",
+    "duplicate_line": "重复行",
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The library as the UI lists it: table rows and the choices of filters and pickers."""
+
+    rows: list[list]
+    sources: list[str]
+    places: list[str]
+    articles: list[tuple[str, str]]
+
+
+def snapshot(docs: Sequence[Document], chunk_counts: Mapping[str, int]) -> Snapshot:
+    return Snapshot(library_rows(docs, chunk_counts), sources_of(docs), places_of(docs), article_choices(docs))
+
+
+def is_admin(expected: str | None, given: str | None) -> bool:
+    """True when an admin password is configured and ``given`` matches it."""
+    return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+def warning_summary(warnings: Sequence[str]) -> list[str]:
+    """Cleaning warnings counted by kind (删除乱码 4 处); a warning of unknown kind as it is."""
+    kinds = Counter(w.split(": ", 1)[0] if w.split(": ", 1)[0] in _WARNING_LABELS else w for w in warnings)
+    return [f"{_WARNING_LABELS[k]} {n} 处" if k in _WARNING_LABELS else k for k, n in kinds.items()]
+
+
+def library_rows(docs: Sequence[Document], chunk_counts: Mapping[str, int]) -> list[list]:
+    """One row per article, newest first, undated last."""
+    rows = []
+    for doc in sorted(docs, key=lambda d: d.metadata.get("date") or "", reverse=True):
+        meta = doc.metadata
+        warnings = warning_summary(meta.get("warnings") or [])
+        if meta.get("canonical_doc_id"):
+            warnings.append(f"与 {meta['canonical_doc_id']} 内容重复")
+        rows.append([
+            meta.get("title") or "（无标题）",
+            meta.get("date") or "",
+            meta.get("source") or "",
+            chunk_counts.get(meta["doc_id"], 0),
+            "；".join(warnings),
+            meta["doc_id"],
+        ])
+    return rows
+
+
+def article_choices(docs: Sequence[Document]) -> list[tuple[str, str]]:
+    """(label, doc_id) pairs for pickers: title and date, so same-titled articles stay apart."""
+    choices = []
+    for doc in sorted(docs, key=lambda d: d.metadata["doc_id"]):
+        meta = doc.metadata
+        label = f"{meta.get('title') or '（无标题）'}（{meta.get('date') or meta['doc_id']}）"
+        choices.append((label, meta["doc_id"]))
+    return choices
+
+
+def sources_of(docs: Sequence[Document]) -> list[str]:
+    return sorted({d.metadata["source"] for d in docs if d.metadata.get("source")})
+
+
+def places_of(docs: Sequence[Document]) -> list[str]:
+    return sorted({p for d in docs for p in d.metadata.get("places") or []})
+
+
+def ingest_summary(name: str, report: IngestReport) -> str:
+    """One Markdown line on what ingesting one file did."""
+    if report.failed:
+        return f"- {name}：导入失败（{report.failed[0]['reason']}）"
+    if report.files_unchanged:
+        return f"- {name}：内容未变，无需重新导入"
+    text = f"- {name}：{report.documents} 篇文章，{report.chunks} 个片段"
+    if report.duplicates:
+        text += f"，其中 {report.duplicates} 篇与已有文章重复"
+    cleaned = [f"{_RULE_LABELS[k]} {v}" for k, v in report.cleaning.items() if k in _RULE_LABELS]
+    if cleaned:
+        text += "；清洗：" + "，".join(cleaned)
+    if report.warnings:
+        text += f"；{len(report.warnings)} 条提示"
+    return text

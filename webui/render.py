@@ -1,0 +1,160 @@
+"""Answers, sources and articles as HTML or Markdown. Pure functions: text in, markup out.
+
+Every piece of article or answer text is escaped here, so the UI may show the result as raw HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from rag.types import Answer, Citation
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question of a conversation and its finished answer."""
+
+    question: str
+    answer: Answer
+
+
+def shown_sources(answer: Answer) -> list[Citation]:
+    """The passages to list for an answer: its citations, or the nearest passages of a refusal."""
+    return answer.nearest if answer.refused else answer.citations
+
+
+def answer_html(text: str, turn: int, cited: Sequence[int]) -> str:
+    """The answer text with each ``[n]`` of a cited source as a marker that jumps to that source."""
+
+    def marker(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in cited:
+            return match.group(0)
+        # Only the href survives the chat's HTML sanitiser; the page script jumps by it.
+        return f'<a class="cite" href="#src-{turn}-{n}">[{n}]</a>'
+
+    return _MARKER.sub(marker, escape(text, quote=False))
+
+
+def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Where the quoted sentences (joined by newlines) sit in ``text``, merged and in order."""
+    spans = []
+    for sentence in filter(None, (s.strip() for s in quote.split("\n"))):
+        at = text.find(sentence)
+        if at >= 0:
+            spans.append((at, at + len(sentence)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def passage_html(text: str, quote: str) -> str:
+    """The passage, escaped, with the quoted sentences in ``<mark>``."""
+    out, at = [], 0
+    for start, end in quote_spans(text, quote):
+        out += [escape(text[at:start]), f"<mark>{escape(text[start:end])}</mark>"]
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def _meta_line(date: str | None, source: str | None) -> str:
+    return escape(" · ".join([date or "日期不详", source or "来源不详"]))
+
+
+def source_card(citation: Citation, turn: int) -> str:
+    c = citation
+    return (
+        f'<div class="source" id="src-{turn}-{c.n}">'
+        f'<div class="source-title"><span class="source-n">[{c.n}]</span> {escape(c.title or "（无标题）")}</div>'
+        f'<div class="source-meta">{_meta_line(c.date, c.source)}</div>'
+        f'<div class="passage">{passage_html(c.text, c.quote)}</div>'
+        f'<button class="open-article" data-turn="{turn}" data-n="{c.n}">打开原文</button>'
+        "</div>"
+    )
+
+
+def sources_html(turns: Sequence[Turn]) -> str:
+    """The sources panel: the latest question's passages open, earlier ones folded, newest first."""
+    if not turns:
+        return '<div class="sources-empty">提问后，这里列出回答所引用的段落。</div>'
+    groups = []
+    for turn in range(len(turns) - 1, -1, -1):
+        answer = turns[turn].answer
+        note = '<div class="sources-note">文章中没有找到依据，以下是最接近的段落：</div>' if answer.refused else ""
+        cards = "".join(source_card(c, turn) for c in shown_sources(answer))
+        is_open = " open" if turn == len(turns) - 1 else ""
+        groups.append(
+            f'<details class="turn" id="turn-{turn}"{is_open}>'
+            f"<summary>第{turn + 1}问：{escape(turns[turn].question)}</summary>{note}{cards}</details>"
+        )
+    return "".join(groups)
+
+
+def passage_span(article: str, citation: Citation) -> tuple[int, int] | None:
+    """Where the cited chunk sits in the article: its recorded span, else wherever its text occurs."""
+    if article[citation.start : citation.end] == citation.text:
+        return citation.start, citation.end
+    at = article.find(citation.text)
+    return (at, at + len(citation.text)) if at >= 0 else None
+
+
+def article_html(title: str, article: str, citation: Citation) -> str:
+    """The whole cleaned article with the cited passage (and its quote) highlighted."""
+    head = (
+        f'<div class="article-title">{escape(title or citation.title or "（无标题）")}</div>'
+        f'<div class="source-meta">{_meta_line(citation.date, citation.source)}</div>'
+    )
+    span = passage_span(article, citation)
+    if span is None:
+        body = escape(article)
+    else:
+        start, end = span
+        body = (
+            escape(article[:start])
+            + f'<span class="passage-in-article">{passage_html(article[start:end], citation.quote)}</span>'
+            + escape(article[end:])
+        )
+    return f'<div class="article">{head}<div class="article-body">{body}</div></div>'
+
+
+def conversation_markdown(turns: Sequence[Turn]) -> str:
+    """The conversation with every answer's sources, for download."""
+    lines = ["# PolicyQA 问答记录", ""]
+    for i, turn in enumerate(turns, start=1):
+        answer = turn.answer
+        lines += [f"## 第{i}问：{turn.question}", "", answer.answer, ""]
+        sources = shown_sources(answer)
+        if sources:
+            lines += ["最接近的段落：" if answer.refused else "来源：", ""]
+        for c in sources:
+            lines.append(f"[{c.n}] 《{c.title or '无标题'}》 {c.date or '日期不详'} {c.source or '来源不详'}")
+            lines += [f"> {line}" for line in (c.quote or c.text).split("\n")]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def chat_messages(turns: Sequence[Turn], pending: str | None = None, draft: str = "") -> list[dict]:
+    """Chatbot messages for the finished turns, plus a question still being answered."""
+    messages = []
+    for i, turn in enumerate(turns):
+        cited = [c.n for c in turn.answer.citations]
+        messages += [
+            {"role": "user", "content": escape(turn.question, quote=False)},
+            {"role": "assistant", "content": answer_html(turn.answer.answer, i, cited)},
+        ]
+    if pending is not None:
+        messages += [
+            {"role": "user", "content": escape(pending, quote=False)},
+            {"role": "assistant", "content": escape(draft, quote=False) or "正在检索……"},
+        ]
+    return messages
