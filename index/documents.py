@@ -17,7 +17,7 @@ def build_documents(source: SourceText, base_id: str) -> tuple[list[Document], C
     cleaned = clean_text(source.text)
     counts = Counter(cleaned.counts)
     if source.doc_id is not None:  # a JSON Lines record is one document with its own id
-        return [_record_document(source, cleaned.text, cleaned.warnings)], counts
+        return [_record_document(source, cleaned.text, cleaned.warnings, counts)], counts
     articles = split_articles(cleaned.text)
     ids = [base_id] if len(articles) == 1 else [f"{base_id}#{i}" for i in range(1, len(articles) + 1)]
     docs = []
@@ -34,13 +34,14 @@ def build_documents(source: SourceText, base_id: str) -> tuple[list[Document], C
                     "places": list(meta.places),
                     "path": str(source.path),
                     "warnings": list(cleaned.warnings),
+                    "cleaning": dict(counts),  # of the whole file: the library shows what was removed
                 },
             )
         )
     return docs, counts
 
 
-def _record_document(source: SourceText, text: str, warnings: tuple[str, ...]) -> Document:
+def _record_document(source: SourceText, text: str, warnings: tuple[str, ...], counts: Counter[str]) -> Document:
     title = source.title or text.split("\n", 1)[0][:40]
     return Document(
         page_content=text,
@@ -52,5 +53,6 @@ def _record_document(source: SourceText, text: str, warnings: tuple[str, ...]) -
             "places": [],
             "path": str(source.path),
             "warnings": list(warnings),
+            "cleaning": dict(counts),
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import chromadb
@@ -36,12 +37,18 @@ def chunk_to_document(chunk: Chunk) -> Document:
             "title": chunk.title,
             "section": chunk.section,
             "date": chunk.date or "",
-            "date_int": int((chunk.date or "0").replace("-", "")),
+            "date_int": _date_int(chunk.date),
             "source": chunk.source or "",
             "path": chunk.path,
             "places": "|".join(chunk.places),
         },
     )
+
+
+def _date_int(date: str | None) -> int:
+    """yyyymmdd as a number, so Chroma can filter date ranges; 0 when there is no usable date."""
+    digits = re.sub(r"\D", "", (date or "")[:10])
+    return int(digits) if len(digits) == 8 else 0
 
 
 def chunk_from_metadata(meta: dict) -> Chunk:
@@ -115,6 +122,8 @@ class ChunkStore:
             yield from (chunk_from_metadata(m) for m in page["metadatas"])
 
     def get(self, chunk_ids: list[str]) -> list[Chunk]:
+        if not chunk_ids:  # Chroma rejects an empty id list
+            return []
         page = self.vectors.get(ids=chunk_ids, include=["metadatas"])
         found = {m["chunk_id"]: chunk_from_metadata(m) for m in page["metadatas"]}
         return [found[i] for i in chunk_ids if i in found]

@@ -114,6 +114,18 @@ def uncovered(question: str, hits: Sequence[RetrievedChunk]) -> list[str]:
     """
     text = to_simplified(question)
     haystack = "\n".join(searchable(hit.chunk) for hit in hits)
-    places = {w for w, tag in pseg.lcut(text) if tag == "ns" and w.endswith(_PLACE_SUFFIX) and len(w) > 2}
-    terms = places | set(_NUMBER_TERM.findall(text))
+    terms = _places(text) | set(_NUMBER_TERM.findall(text))
     return sorted(t for t in terms if t not in haystack)
+
+
+def _places(text: str) -> set[str]:
+    """Administrative place names: jieba ``ns`` words with a suffix (深圳市), or a name
+    jieba cut off its suffix (白杨/村). A name right after a lone character is skipped:
+    that cut is jieba misreading a longer name (中/山东/区 is 中山东区)."""
+    words = [(p.word, p.flag) for p in pseg.lcut(text)]
+    places = {w for w, tag in words if tag == "ns" and w.endswith(_PLACE_SUFFIX) and len(w) > 2}
+    for (before, _), (name, tag), (suffix, _) in zip([("", "")] + words, words, words[1:]):
+        proper = tag.startswith("n") and tag != "n" and len(name) > 1
+        if proper and suffix in _PLACE_SUFFIX and len(before) != 1:
+            places.add(name + suffix)
+    return places

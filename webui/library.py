@@ -60,7 +60,9 @@ def library_rows(docs: Sequence[Document], chunk_counts: Mapping[str, int]) -> l
     rows = []
     for doc in sorted(docs, key=lambda d: d.metadata.get("date") or "", reverse=True):
         meta = doc.metadata
-        warnings = warning_summary(meta.get("warnings") or [])
+        cleaning = meta.get("cleaning") or {}
+        warnings = [f"{_RULE_LABELS[k]} {n} 处" for k, n in cleaning.items() if k in _RULE_LABELS and k != "mojibake"]
+        warnings += warning_summary(meta.get("warnings") or [])
         if meta.get("canonical_doc_id"):
             warnings.append(f"与 {meta['canonical_doc_id']} 内容重复")
         rows.append([

@@ -68,3 +68,8 @@ def test_search_filter_from_the_chat_filters():
 def test_search_filter_rejects_a_date_it_cannot_read():
     with pytest.raises(ValueError, match="起始日期"):
         search_filter([], [], "2023年1月", "")
+
+
+def test_rows_show_what_cleaning_removed_from_the_article_file():
+    spammy = doc("s", "有垃圾行的文章", cleaning={"spam": 1, "pinyin": 294, "cjk_punctuation": 129})
+    assert library.library_rows([spammy], {})[0][4] == "垃圾广告行 1 处；夹注拼音 294 处"

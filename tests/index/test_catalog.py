@@ -29,3 +29,11 @@ def test_removing_a_file_returns_its_doc_ids_and_forgets_it(tmp_path):
 def test_the_catalog_persists_across_connections(tmp_path):
     Catalog(tmp_path / "c.sqlite").replace_file("/a.txt", "h", [_doc("a", "全文")], [np.zeros(2, dtype=np.uint64)])
     assert Catalog(tmp_path / "c.sqlite").document("a").page_content == "全文"
+
+
+def test_dates_become_filterable_numbers_whatever_their_form():
+    from index.store import _date_int
+
+    assert _date_int("2023-06-28") == 20230628
+    assert _date_int("2023-07-31 14:22") == 20230731
+    assert _date_int(None) == 0 and _date_int("6月13日") == 0

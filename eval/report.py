@@ -1,0 +1,93 @@
+"""Writing runs down: results.jsonl, report.json and a report.md people read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from eval.history import CHART, append_history, draw_chart
+from eval.summary import METRICS
+
+# Short column names keep the side-by-side benchmark table readable.
+_SHORT = {
+    "citation_precision": "cite P", "citation_recall": "cite R",
+    "refusal_precision": "refuse P", "refusal_recall": "refuse R",
+    "unsupported_number_rate": "unsupp. num", "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms",
+}  # fmt: skip
+
+
+def write_rows(path: Path, rows: Iterable[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def write_run(out: Path, rows: list[dict], report: dict) -> None:
+    """The files of one run; the history and its chart grow by one run each time."""
+    write_rows(out / "results.jsonl", rows)
+    write_json(out / "report.json", report)
+    summary = {key: report[key] for key in ("finished", "retriever", "backend", "questions", "metrics")}
+    draw_chart(append_history(out, summary), out / CHART, f"{report['set']}: headline metrics over runs")
+    (out / "report.md").write_text(run_markdown(report, CHART), encoding="utf-8")
+
+
+def fmt(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if value >= 10 else f"{value:.3f}"
+
+
+def run_markdown(report: dict, chart: str) -> str:
+    """One run: what was asked of what, every metric, and the retrieval misses."""
+    lines = [
+        f"# Evaluation: {report['set']}",
+        "",
+        f"dataset `{report['dataset']}` · collection `{report['collection']}` · retriever {report['retriever']}"
+        f" · backend {report['backend']} · {report['questions']} questions ({report['answerable']} answerable)"
+        f" · {report['seconds']} s",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(f"| {name} | {fmt(report['metrics'][name])} |" for name in METRICS),
+        "",
+        f"![metrics over runs]({chart})",
+    ]
+    if report["misses"]:
+        lines += ["", f"## No gold document in the top 5 ({len(report['misses'])})", ""]
+        lines += [
+            f"- `{m['id']}` {m['question']} — gold {', '.join(m['gold'])}; got {', '.join(m['top'])}"
+            for m in report["misses"]
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def bench_markdown(report: dict) -> str:
+    """All benchmark runs in one table, then what each set's ingest cost."""
+    header = ["set", "retriever", "n", *(_SHORT.get(m, m) for m in METRICS), "s"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"backend {report['backend']} · total {report['seconds']} s",
+        "",
+        _table_row(header),
+        _table_row(["---"] * len(header)),
+    ]
+    for run in report["runs"]:
+        cells = [run["set"], run["retriever"], str(run["questions"]), *(fmt(run["metrics"][m]) for m in METRICS)]
+        lines.append(_table_row([*cells, str(run["seconds"])]))
+    lines += ["", "| set | documents | chunks | embedded now | ingest s |", "|---|---|---|---|---|"]
+    for name, info in report["ingest"].items():
+        cells = [name, *(str(info.get(k, "–")) for k in ("documents", "chunks_total", "chunks_embedded", "seconds"))]
+        lines.append(_table_row(cells))
+    return "\n".join(lines) + "\n"
+
+
+def _table_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"

@@ -1,0 +1,136 @@
+"""Ask every question of a dataset against one collection and keep what came back.
+
+The chain answers from the top ``top_k`` chunks; retrieval metrics look ten deep, so the
+retriever is asked once for ten and the chain gets the first ``top_k`` of them (the ranking
+does not depend on k, so this is exactly what the chain would have retrieved).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from eval.paths import SAMPLE_ARTICLES
+from eval.questions import Question
+from index.service import Index, open_index
+from policyqa.settings import Settings
+from rag.chain import AnswerChain
+from rag.retrieve import HybridRetriever, SearchFilter
+from rag.types import RetrievedChunk
+
+RETRIEVED_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Target:
+    """The collection questions are asked against, and the files it must hold."""
+
+    settings: Settings
+    paths: tuple[Path, ...]
+    only_if_empty: bool = False  # the user's own index: fill it with the sample corpus, never touch it otherwise
+
+
+def target_for(settings: Settings, docs: Path | None) -> Target:
+    """Documents given: a collection of their own. None: the index in the data dir."""
+    if docs is None:
+        return Target(settings, (SAMPLE_ARTICLES,), only_if_empty=True)
+    return Target(settings.model_copy(update={"collection": docs_collection(docs)}), (docs,))
+
+
+def docs_collection(docs: Path) -> str:
+    """``bench_<stem>_<hash of the path>``: two files with one stem must not share a collection."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", docs.stem).strip("_-")[:40] or "docs"
+    return f"bench_{stem}_{hashlib.sha1(str(docs.resolve()).encode()).hexdigest()[:8]}"
+
+
+def ensure_ingested(idx: Index, target: Target, progress: bool = False) -> dict:
+    """Ingest the target's files (unchanged files cost nothing); the report says what it cost."""
+    if target.only_if_empty and idx.store.count():
+        return {"skipped": "collection not empty", "chunks_total": idx.store.count()}
+    report = idx.ingest(list(target.paths), progress=progress).to_dict()
+    if report["failed"]:
+        raise ValueError("ingest failed: " + "; ".join(f["reason"] for f in report["failed"]))
+    return {
+        "seconds": report["seconds"],
+        "documents": report["documents"],
+        "chunks_embedded": report["chunks_embedded"],
+        "chunks_total": idx.store.count(),
+    }
+
+
+@dataclass
+class _Recording:
+    """A retriever that fetches RETRIEVED_DEPTH hits, hands the chain its k, and remembers all."""
+
+    retriever: HybridRetriever
+    last: list[RetrievedChunk] = field(default_factory=list)
+
+    def retrieve(
+        self, question: str, search_filter: SearchFilter | None = None, k: int | None = None
+    ) -> list[RetrievedChunk]:
+        k = k or self.retriever.settings.top_k
+        self.last = self.retriever.retrieve(question, search_filter, max(k, RETRIEVED_DEPTH))
+        return self.last[:k]
+
+
+def answer_all(idx: Index, questions: list[Question], mode: str, backend: str, progress: bool = False) -> list[dict]:
+    """One result row per question, in order."""
+    recording = _Recording(HybridRetriever(idx.store, idx.settings, mode))
+    chain = AnswerChain(idx.settings, recording)
+    if questions:  # loads the embedding model and BM25 index, which latency should not include
+        recording.retrieve(questions[0].question)
+    rows = []
+    for question in tqdm(questions, desc=f"{mode}", unit="q", disable=not progress):
+        started = time.perf_counter()
+        answer = chain.ask(question.question, backend=backend).to_dict()
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        rows.append(_row(question, answer, recording.last, latency_ms))
+    return rows
+
+
+def _row(question: Question, answer: dict, hits: list[RetrievedChunk], latency_ms: float) -> dict:
+    return {
+        "id": question.id,
+        "question": question.question,
+        "answer": answer["answer"],
+        "refused": answer["refused"],
+        "citations": answer["citations"],
+        "warnings": answer["warnings"],
+        "retrieved": [
+            {
+                "doc_id": h.chunk.doc_id,
+                "canonical_doc_id": h.chunk.canonical_doc_id or h.chunk.doc_id,
+                "chunk_id": h.chunk.chunk_id,
+                "rank": rank,
+                "score": round(h.score, 6),
+            }
+            for rank, h in enumerate(hits, start=1)
+        ],
+        "latency_ms": latency_ms,
+    }
+
+
+@dataclass(frozen=True)
+class ModeRun:
+    mode: str
+    rows: list[dict]
+    seconds: float
+
+
+def run_target(target: Target, questions: list[Question], modes: list[str], backend: str) -> tuple[dict, list[ModeRun]]:
+    """Ingest once, then answer every question with each retriever mode."""
+    progress = sys.stderr.isatty()
+    runs = []
+    with open_index(target.settings) as idx:
+        ingest = ensure_ingested(idx, target, progress)
+        for mode in modes:
+            started = time.perf_counter()
+            rows = answer_all(idx, questions, mode, backend, progress)
+            runs.append(ModeRun(mode, rows, round(time.perf_counter() - started, 1)))
+    return ingest, runs

@@ -1,0 +1,75 @@
+"""Per-question result rows + gold questions -> one flat dict of metrics, in a fixed order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eval.metrics.answer import AnswerScore, answer_metrics, score_answer
+from eval.metrics.citation import citation_precision, citation_recall, unsupported_number_rate
+from eval.metrics.latency import latency_metrics
+from eval.metrics.refusal import refusal_metrics
+from eval.metrics.retrieval import Ranked, hit_at, retrieval_metrics
+from eval.questions import Question
+
+METRICS = (
+    "hit@1", "hit@3", "hit@5", "hit@10", "mrr", "recall@5", "recall@10",
+    "contains", "f1", "em", "citation_precision", "citation_recall",
+    "refusal_precision", "refusal_recall", "unsupported_number_rate",
+    "latency_p50_ms", "latency_p95_ms",
+)  # fmt: skip
+LOWER_IS_BETTER = frozenset({"unsupported_number_rate", "latency_p50_ms", "latency_p95_ms"})
+# Shares in [0, 1] worth watching over time; drawn together on one chart.
+HEADLINE = ("hit@1", "hit@5", "mrr", "contains", "f1", "citation_precision", "citation_recall",
+            "refusal_precision", "refusal_recall")  # fmt: skip
+_WRONG = AnswerScore(contains=False, f1=0.0, em=False)
+
+Pair = tuple[Question, dict]
+
+
+def summarise(questions: Sequence[Question], rows: Sequence[dict]) -> dict[str, float | None]:
+    pairs = _pairs(questions, rows)
+    answerable = [(q, r) for q, r in pairs if q.answerable]
+    scores = [_score(q, r) for q, r in answerable]
+    correct = [(q, r) for (q, r), s in zip(answerable, scores, strict=True) if s.contains]
+    answered = [r for _, r in pairs if not r["refused"]]
+    metrics = {
+        **retrieval_metrics([(ranked_docs(r), q.doc_ids) for q, r in answerable]),
+        **answer_metrics(scores),
+        "citation_precision": citation_precision(*_citations(answerable)),
+        "citation_recall": citation_recall(*_citations(correct)),
+        **refusal_metrics([(q.answerable, r["refused"]) for q, r in pairs]),
+        "unsupported_number_rate": unsupported_number_rate([r["warnings"] for r in answered]),
+        **latency_metrics([r["latency_ms"] for _, r in pairs]),
+    }
+    return {name: _rounded(metrics[name]) for name in METRICS}
+
+
+def misses(questions: Sequence[Question], rows: Sequence[dict], k: int = 5) -> list[dict]:
+    """Answerable questions with no gold document in the top k: what to look at first."""
+    return [
+        {"id": q.id, "question": q.question, "gold": list(q.doc_ids), "top": [d["doc_id"] for d in r["retrieved"][:k]]}
+        for q, r in _pairs(questions, rows)
+        if q.answerable and not hit_at(ranked_docs(r), q.doc_ids, k)
+    ]
+
+
+def ranked_docs(row: dict) -> Ranked:
+    return [{hit["doc_id"], hit["canonical_doc_id"]} for hit in row["retrieved"]]
+
+
+def _pairs(questions: Sequence[Question], rows: Sequence[dict]) -> list[Pair]:
+    by_id = {r["id"]: r for r in rows}
+    return [(q, by_id[q.id]) for q in questions if q.id in by_id]
+
+
+def _score(question: Question, row: dict) -> AnswerScore:
+    # The refusal text could contain a short gold answer by chance; a refusal never answers.
+    return _WRONG if row["refused"] else score_answer(row["answer"], question.answers)
+
+
+def _citations(pairs: Sequence[Pair]) -> tuple[list[list[str]], list[tuple[str, ...]]]:
+    return [[c["text"] for c in r["citations"]] for _, r in pairs], [q.answers for q, _ in pairs]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

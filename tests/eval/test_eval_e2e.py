@@ -1,0 +1,33 @@
+"""`policyqa eval`, `eval-bench` and `eval-gate` on the seed set over the sample corpus, with the real model."""
+
+import json
+
+import pytest
+
+from eval.paths import SEEDS
+from policyqa.cli import main
+
+pytestmark = pytest.mark.e2e
+
+
+def test_seed_eval_writes_results_report_and_chart(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYQA_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "run"
+    assert main(["eval", str(SEEDS), "--limit", "10", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 10 and all(0 < len(r["retrieved"]) <= 10 for r in rows)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["metrics"]["hit@5"] > 0
+    assert (out / "report.md").is_file() and (out / "chart.png").stat().st_size > 0
+
+
+def test_bench_on_the_seeds_writes_one_table_the_gate_reads(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYQA_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "bench"
+    assert main(["eval-bench", "--sets", "seeds", "--retrievers", "bm25,dense", "--limit", "5", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [(r["set"], r["retriever"]) for r in report["runs"]] == [("seeds", "bm25"), ("seeds", "dense")]
+    assert "| seeds | dense | 5 |" in (out / "report.md").read_text(encoding="utf-8")
+    limits = tmp_path / "thresholds.toml"
+    limits.write_text('[seeds.bm25]\n"hit@5" = 0.2\n[seeds.dense]\n"hit@5" = 1.01\n', encoding="utf-8")
+    assert main(["eval-gate", str(out / "report.json"), "--thresholds", str(limits)]) == 1

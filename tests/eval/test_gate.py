@@ -1,0 +1,63 @@
+import pytest
+
+from eval.gate import check, load_thresholds
+
+
+@pytest.fixture
+def thresholds(tmp_path):
+    path = tmp_path / "thresholds.toml"
+    path.write_text('[seeds.hybrid]\n"hit@5" = 0.8\nunsupported_number_rate = 0.1\n', encoding="utf-8")
+    return load_thresholds(path)
+
+
+def bench_report(hit5: float, unsupported: float) -> dict:
+    metrics = {"hit@5": hit5, "unsupported_number_rate": unsupported}
+    return {"runs": [{"set": "seeds", "retriever": "hybrid", "metrics": metrics}]}
+
+
+def test_at_or_past_every_limit_passes(thresholds):
+    assert all(c.passed for c in check(bench_report(0.8, 0.1), thresholds))
+    assert all(c.passed for c in check(bench_report(0.9, 0.0), thresholds))
+
+
+def test_each_metric_past_its_limit_fails(thresholds):
+    failed = [c for c in check(bench_report(0.79, 0.2), thresholds) if not c.passed]
+    assert [c.metric for c in failed] == ["hit@5", "unsupported_number_rate"]
+    assert failed[1].describe() == "seeds/hybrid unsupported_number_rate: 0.200, needs <= 0.1"
+
+
+def test_a_single_eval_report_is_one_run(thresholds):
+    report = {"set": "seeds", "retriever": "hybrid", "metrics": {"hit@5": 0.9, "unsupported_number_rate": 0.0}}
+    assert all(c.passed for c in check(report, thresholds))
+
+
+def test_a_missing_run_or_metric_fails(thresholds):
+    report = {"runs": [{"set": "seeds", "retriever": "bm25", "metrics": {"hit@5": 1.0}}]}
+    assert not any(c.passed for c in check(report, thresholds))
+
+
+def test_unknown_metric_names_are_rejected(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text('[seeds.hybrid]\n"hit5" = 0.8\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown metric"):
+        load_thresholds(path)
+
+
+def test_the_repository_thresholds_load():
+    from eval.paths import THRESHOLDS
+
+    assert set(load_thresholds(THRESHOLDS)) == {"seeds", "ncpqa", "crud", "cmrc"}
+
+
+def test_cli_exits_non_zero_listing_the_failures(tmp_path, thresholds, capsys):
+    import json
+
+    from policyqa.cli import main
+
+    limits = tmp_path / "thresholds.toml"
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(bench_report(0.8, 0.1)), encoding="utf-8")
+    bad.write_text(json.dumps(bench_report(0.5, 0.1)), encoding="utf-8")
+    assert main(["eval-gate", str(good), "--thresholds", str(limits)]) == 0
+    assert main(["eval-gate", str(bad), "--thresholds", str(limits)]) == 1
+    assert "below threshold: seeds/hybrid hit@5: 0.500, needs >= 0.8" in capsys.readouterr().err
