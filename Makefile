@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test browser
+.PHONY: install run test browser eval
 
 install: $(VENV)/.installed
 
@@ -28,3 +28,8 @@ test: install browser
 browser:
 	test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
 	  { apt-get update && apt-get install -y chromium chromium-driver fonts-wqy-microhei; }
+
+# The quality gate CI runs after the tests: every set with every retriever, one table, thresholds.
+eval: install
+	$(BIN)/policyqa eval-bench --out eval/runs/ci
+	$(BIN)/policyqa eval-gate eval/runs/ci/report.json --thresholds eval/thresholds.toml
