@@ -66,7 +66,7 @@ class AnswerChain:
     def _standalone(self, request: Request) -> Request:
         previous = request.history[-1] if request.history else None
         if previous and (request.backend or self.settings.backend) == "openai":
-            from rag.llm import condense_chain
+            from rag.llm import condense_chain  # the OpenAI client loads only when an LLM is used
 
             history = "\n".join(request.history)
             request.standalone = condense_chain(self.settings).invoke({"history": history, "question": request.question})
@@ -89,7 +89,7 @@ class AnswerChain:
 
     def _generator(self, backend: str, quotes: dict[int, str]) -> Runnable:
         if backend == "openai":
-            from rag.llm import answer_chain, format_sources
+            from rag.llm import answer_chain, format_sources  # as above: extractive never needs it
 
             to_input = RunnableLambda(lambda r: {"question": r.standalone, "sources": format_sources(r.hits)})
             return to_input | answer_chain(self.settings)

@@ -103,7 +103,7 @@ class HybridRetriever:
 
     def _rerank(self, query: str, hits: list[RetrievedChunk]) -> list[RetrievedChunk]:
         if self._reranker is None:
-            from sentence_transformers import CrossEncoder
+            from sentence_transformers import CrossEncoder  # only when a reranker is configured
 
             self._reranker = CrossEncoder(self.settings.reranker, device="cpu")
         scores = self._reranker.predict([(query, h.chunk.search_text) for h in hits])
