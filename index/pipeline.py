@@ -60,8 +60,10 @@ class Ingestor:
             report.files += 1
             try:
                 changed |= self._ingest_file(path, report, cleaning)
-            except (LoadError, ValueError, OSError) as err:  # one bad file must not stop the batch
+            except LoadError as err:  # one bad file must not stop the batch
                 report.failed.append({"path": str(path), "reason": str(err)})
+            except (ValueError, OSError) as err:
+                report.failed.append({"path": str(path), "reason": f"{path.name}: {err}"})
         if prune:
             changed |= self._prune(report)
         if changed or self.store.bm25.model is None and self.store.count():
