@@ -55,3 +55,10 @@ class NearDuplicates:
         ]
         scored = [s for s in scored if s[0] >= self._threshold]
         return self._canonical[max(scored)[1]] if scored else None
+
+
+def bigram_jaccard(a: str, b: str) -> float:
+    """Jaccard overlap of two texts' character bigrams: how far one passage repeats another."""
+    grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
+    grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
+    return len(grams_a & grams_b) / len(grams_a | grams_b) if grams_a and grams_b else 0.0

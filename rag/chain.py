@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
@@ -63,13 +64,26 @@ class AnswerChain:
         request.timings_ms["generate"] = _ms_since(generated)
         yield self._finish(request, "".join(pieces), quotes, started)
 
+    # The LLM chains are built once per AnswerChain, and only when an LLM is used: importing the
+    # OpenAI client costs the extractive path time it never needs.
+    @cached_property
+    def _llm_answer(self) -> Runnable:
+        from rag.llm import answer_chain, format_sources
+
+        to_input = RunnableLambda(lambda r: {"question": r.standalone, "sources": format_sources(r.hits)})
+        return to_input | answer_chain(self.settings)
+
+    @cached_property
+    def _llm_condense(self) -> Runnable:
+        from rag.llm import condense_chain
+
+        return condense_chain(self.settings)
+
     def _standalone(self, request: Request) -> Request:
         previous = request.history[-1] if request.history else None
         if previous and (request.backend or self.settings.backend) == "openai":
-            from rag.llm import condense_chain  # the OpenAI client loads only when an LLM is used
-
             history = "\n".join(request.history)
-            request.standalone = condense_chain(self.settings).invoke({"history": history, "question": request.question})
+            request.standalone = self._llm_condense.invoke({"history": history, "question": request.question})
         else:
             request.standalone = carry_over(request.question, previous)
         return request
@@ -89,10 +103,7 @@ class AnswerChain:
 
     def _generator(self, backend: str, quotes: dict[int, str]) -> Runnable:
         if backend == "openai":
-            from rag.llm import answer_chain, format_sources  # as above: extractive never needs it
-
-            to_input = RunnableLambda(lambda r: {"question": r.standalone, "sources": format_sources(r.hits)})
-            return to_input | answer_chain(self.settings)
+            return self._llm_answer
 
         def extractive(request: Request) -> str:
             draft = extract_answer(request.standalone, request.hits)

@@ -98,7 +98,7 @@ def evidence_score(question: str, hits: Sequence[RetrievedChunk]) -> float:
 
 
 
-_PLACE_SUFFIX = ("省", "市", "区", "县", "镇", "乡", "街道", "社区", "村")
+PLACE_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "街道", "社区", "村")
 
 
 _NUMBER_TERM = re.compile(r"\d+(?:\.\d+)?[年期届次]?")
@@ -123,9 +123,9 @@ def _places(text: str) -> set[str]:
     jieba cut off its suffix (白杨/村). A name right after a lone character is skipped:
     that cut is jieba misreading a longer name (中/山东/区 is 中山东区)."""
     words = [(p.word, p.flag) for p in pseg.lcut(text)]
-    places = {w for w, tag in words if tag == "ns" and w.endswith(_PLACE_SUFFIX) and len(w) > 2}
+    places = {w for w, tag in words if tag == "ns" and w.endswith(PLACE_SUFFIXES) and len(w) > 2}
     for (before, _), (name, tag), (suffix, _) in zip([("", "")] + words, words, words[1:]):
         proper = tag.startswith("n") and tag != "n" and len(name) > 1
-        if proper and suffix in _PLACE_SUFFIX and len(before) != 1:
+        if proper and suffix in PLACE_SUFFIXES and len(before) != 1:
             places.add(name + suffix)
     return places

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import jieba.posseg as pseg
 
+from index.dedup import bigram_jaccard
 from index.script import to_simplified
 from rag.citations import numbers, sentence_spans
-from rag.evidence import content_terms, focus_words, searchable, term_weights
+from rag.evidence import PLACE_SUFFIXES, content_terms, focus_words, searchable, term_weights
 from rag.prompts import load_text
 from rag.types import RetrievedChunk
 
@@ -121,7 +122,6 @@ _ROLE_NAME = re.compile(
     r"(?:书记|站长|主任|处长|局长|部长|市长|区长|镇长|村长|社长|主席|委员|调研员|记者|经理|院长|校长|组长|队长)"
     r"([\u4e00-\u9fff]{2,3})(?=同志|表示|介绍|认为|指出|说|[：:，,、\s])"
 )
-_PLACE_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "街道", "社区", "村")
 
 
 def _lead(question: str, sentences: list[_Sentence]) -> _Sentence:
@@ -175,7 +175,7 @@ def _people(text: str) -> list[Span]:
 _FACT_FINDERS: dict[str, Callable[[str], list[Span]]] = {
     "date": _matches(_DATE),
     "person": _people,
-    "place": _tagged(lambda word, flag: flag == "ns" or (len(word) > 2 and word.endswith(_PLACE_SUFFIXES))),
+    "place": _tagged(lambda word, flag: flag == "ns" or (len(word) > 2 and word.endswith(PLACE_SUFFIXES))),
     "quantity": _matches(_QUANTITY),
     "term": _matches(_QUOTED),
 }
@@ -253,13 +253,8 @@ def _near_duplicate(a: _Sentence, b: _Sentence) -> bool:
     x, y = _compact(a.plain), _compact(b.plain)
     if x in y or y in x:
         return True
-    grams_x, grams_y = _char_bigrams(x), _char_bigrams(y)
-    return len(grams_x & grams_y) >= DUPLICATE_JACCARD * len(grams_x | grams_y)
+    return bigram_jaccard(x, y) >= DUPLICATE_JACCARD
 
 
 def _compact(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
-
-
-def _char_bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from index.chunk import Chunk
+from index.dedup import bigram_jaccard
 from index.script import to_simplified
 from index.store import ChunkStore
 from policyqa.settings import Settings
@@ -111,23 +112,18 @@ class HybridRetriever:
         return sorted(rescored, key=lambda h: h.score, reverse=True)
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 def _collapse_copies(hits: list[RetrievedChunk], overlap: float = 0.6) -> list[RetrievedChunk]:
     """Keep the best of chunks that repeat one text from reposted copies of an article."""
-    kept: list[tuple[RetrievedChunk, set[str]]] = []
+    kept: list[RetrievedChunk] = []
     for hit in hits:
-        grams = _bigrams(hit.chunk.search_text)
-        if not any(_same_story(hit.chunk, k.chunk) and _jaccard(grams, g) >= overlap for k, g in kept):
-            kept.append((hit, grams))
-    return [h for h, _ in kept]
+        if not any(_same_story(hit.chunk, k.chunk) and _repeats(hit.chunk, k.chunk, overlap) for k in kept):
+            kept.append(hit)
+    return kept
 
 
 def _same_story(a: Chunk, b: Chunk) -> bool:
     return a.doc_id != b.doc_id and (a.canonical_doc_id or a.doc_id) == (b.canonical_doc_id or b.doc_id)
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def _repeats(a: Chunk, b: Chunk, overlap: float) -> bool:
+    return bigram_jaccard(a.search_text, b.search_text) >= overlap

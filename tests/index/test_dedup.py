@@ -21,3 +21,12 @@ def test_an_unrelated_article_and_the_article_itself_are_not_copies():
 def test_a_copy_of_a_copy_points_to_the_first_canonical():
     dupes = NearDuplicates({"orig": ("orig", signature(STORY)), "copy": ("orig", signature(STORY + "。"))}, 0.8)
     assert dupes.canonical_for("third", signature(STORY + "！")) == "orig"
+
+
+def test_bigram_jaccard_is_one_for_a_repeat_and_zero_for_unrelated_text():
+    from index.dedup import bigram_jaccard
+
+    assert bigram_jaccard(STORY, STORY) == 1.0
+    assert bigram_jaccard(STORY, "甲乙丙丁") == 0.0
+    assert 0.6 < bigram_jaccard(STORY, "转载：" + STORY) < 1.0
+    assert bigram_jaccard("", STORY) == 0.0
