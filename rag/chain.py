@@ -113,7 +113,7 @@ class AnswerChain:
         return RunnableLambda(extractive)
 
     def _finish(self, request: Request, text: str, quotes: dict[int, str], started: float) -> Answer:
-        if load_text("llm_refusal") in text:
+        if load_text("llm_refusal", self.settings.prompts_dir) in text:
             return self._refusal(request, started)
         checked = check_citations(text, request.hits)
         citations = [Citation.of(n, request.hits[n - 1].chunk, quotes.get(n, "")) for n in checked.cited]
@@ -133,7 +133,7 @@ class AnswerChain:
         request.timings_ms["total"] = _ms_since(started)
         return Answer(
             question=request.question,
-            answer=load_text("refusal"),
+            answer=load_text("refusal", self.settings.prompts_dir),
             refused=True,
             citations=[],
             warnings=request.warnings,

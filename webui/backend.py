@@ -6,6 +6,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -55,10 +56,11 @@ class Backend:
         return self.chain.stream(question, history=list(history), search_filter=search_filter)
 
     def study_pack(self, topic: str, doc_ids: Sequence[str]) -> StudyPack:
-        return build_study_pack(topic, self.retriever, doc_ids, llm=self._study_llm())
+        return build_study_pack(topic, self.retriever, doc_ids, llm=self._study_llm)
 
+    @cached_property
     def _study_llm(self):
-        """The chat model that writes discussion questions, when an LLM backend is configured."""
+        """The chat model that writes discussion questions, when an LLM backend is configured; built once."""
         if self.settings.backend != "openai" or not self.settings.openai_base_url:
             return None
         from rag.llm import build_chat_model
@@ -72,14 +74,19 @@ class Backend:
         return self._run(lambda: self._index.catalog.document(doc_id))
 
     def chunk_counts(self) -> Counter[str]:
-        return self._run(lambda: Counter(c.doc_id for c in self._index.store.chunks()))
+        # Chroma only, so not queued behind an upload on the catalog's thread.
+        return Counter(c.doc_id for c in self._index.store.chunks())
 
     def ingest_upload(self, upload: Path) -> IngestReport:
         """Keep a copy of an uploaded file and index it; a file of the same name is replaced."""
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         kept = self.uploads_dir / upload.name
-        shutil.copyfile(upload, kept)
-        return self._run(lambda: self._index.ingest([kept]))
+
+        def copy_and_ingest() -> IngestReport:  # on the index thread, so a removal cannot race the copy
+            shutil.copyfile(upload, kept)
+            return self._index.ingest([kept])
+
+        return self._run(copy_and_ingest)
 
     def remove_document(self, doc_id: str) -> list[str]:
         """Remove the file holding an article, with every article of that file; returns their doc_ids."""

@@ -81,7 +81,11 @@ class ChatEvents:
 
     def show_article(self, turns: list[Turn], evt: gr.EventData) -> str:
         """The whole article of source ``n`` of turn ``turn`` (sent by the sources panel's button)."""
-        citation = render.shown_sources(turns[int(evt.turn)].answer)[int(evt.n) - 1]
+        turn, n = int(evt.turn), int(evt.n)  # sent by the browser: check before indexing
+        shown = render.shown_sources(turns[turn].answer) if 0 <= turn < len(turns) else []
+        if not 1 <= n <= len(shown):
+            raise gr.Error("找不到这条来源，请重新提问。")
+        citation = shown[n - 1]
         doc = self.backend.article(citation.doc_id)
         if doc is None:
             return '<div class="article-missing">这篇文章已从文库中删除。</div>'

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eval.metrics.text import contains_any, normalise
+from eval.metrics.text import normalise
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ def score_answer(answer: str, golds: Sequence[str]) -> AnswerScore:
     norm = normalise(answer)
     gold_norms = [g for g in map(normalise, golds) if g]
     return AnswerScore(
-        contains=contains_any(answer, list(golds)),
+        contains=any(g in norm for g in gold_norms),
         f1=max((char_f1(norm, g) for g in gold_norms), default=0.0),
         em=norm in gold_norms,
     )

@@ -17,7 +17,7 @@ def test_seed_eval_writes_results_report_and_chart(tmp_path, monkeypatch):
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 10 and all(0 < len(r["retrieved"]) <= 10 for r in rows)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["metrics"]["hit@5"] > 0
+    assert report["metrics"]["hit@5"] >= 0.9  # the first seeds are plain fact questions on the sample index
     assert (out / "report.md").is_file() and (out / "chart.png").stat().st_size > 0
 
 

@@ -49,12 +49,13 @@ def test_the_repository_thresholds_load():
     assert set(load_thresholds(THRESHOLDS)) == {"seeds", "ncpqa", "crud", "cmrc"}
 
 
-def test_cli_exits_non_zero_listing_the_failures(tmp_path, thresholds, capsys):
+def test_cli_exits_non_zero_listing_the_failures(tmp_path, capsys):
     import json
 
     from policyqa.cli import main
 
-    limits = tmp_path / "thresholds.toml"
+    limits = tmp_path / "limits.toml"
+    limits.write_text('[seeds.hybrid]\n"hit@5" = 0.8\nunsupported_number_rate = 0.1\n', encoding="utf-8")
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps(bench_report(0.8, 0.1)), encoding="utf-8")
     bad.write_text(json.dumps(bench_report(0.5, 0.1)), encoding="utf-8")
