@@ -105,7 +105,7 @@ def _row(question: Question, answer: dict, hits: list[RetrievedChunk], latency_m
         "retrieved": [
             {
                 "doc_id": h.chunk.doc_id,
-                "canonical_doc_id": h.chunk.canonical_doc_id or h.chunk.doc_id,
+                "canonical_doc_id": h.chunk.story_id,
                 "chunk_id": h.chunk.chunk_id,
                 "rank": rank,
                 "score": round(h.score, 6),

@@ -16,12 +16,12 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-Za-z]+|\d+(?:\.\d+)?%?")
+TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-Za-z]+|\d+(?:\.\d+)?%?")
 
 
 def tokenize(text: str) -> list[str]:
     """Unigrams and bigrams of a simplified text, lower-cased, punctuation dropped."""
-    units = _TOKEN.findall(text.lower())
+    units = TOKEN.findall(text.lower())
     return units + [a + b for a, b in zip(units, units[1:])]
 
 

@@ -45,6 +45,11 @@ class Chunk:
     canonical_doc_id: str | None = None  # set when the article is a near-copy of another
 
     @property
+    def story_id(self) -> str:
+        """The article this text first appeared as: copies of one story share it."""
+        return self.canonical_doc_id or self.doc_id
+
+    @property
     def chunk_id(self) -> str:
         digest = hashlib.sha1(f"{self.doc_id}|{self.start}|{self.text}".encode()).hexdigest()
         return f"{self.doc_id}:{digest[:12]}"

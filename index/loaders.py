@@ -22,7 +22,6 @@ from pypdf.errors import PyPdfError
 
 from index.chunk import SourceText
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl"})
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -267,3 +266,5 @@ _LOADERS: dict[str, Callable[[Path, bytes], list[SourceText]]] = {
     ".docx": _load_docx,
     ".jsonl": _load_jsonl,
 }
+
+SUPPORTED_SUFFIXES = frozenset(_LOADERS)

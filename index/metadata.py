@@ -105,6 +105,8 @@ def _labelled_source(line: str) -> str | None:
 
 # A suffix after a numeral or determiner counts things (百县千镇万村, 全市, 各村), and one
 # followed by 场/民/级… is another word (市场, 市民, 村级, 镇街); 区 before 街道 is in the name.
+# Administrative levels a place name ends with; rag/ uses them to spot places in questions.
+PLACE_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "街道", "社区", "村")
 _SUFFIX = re.compile(
     r"(?<![一二三四五六七八九十百千万两几多各全本该每])"
     r"(?:街道|社区|(?<!社)[市区县镇村](?!场|民|容|貌|域|级|直|属|街|社区))"

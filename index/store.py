@@ -29,7 +29,7 @@ def chunk_to_document(chunk: Chunk) -> Document:
         metadata={
             "chunk_id": chunk.chunk_id,
             "doc_id": chunk.doc_id,
-            "canonical_doc_id": chunk.canonical_doc_id or chunk.doc_id,
+            "canonical_doc_id": chunk.story_id,
             "text": chunk.text,
             "search_text": chunk.search_text,
             "start": chunk.start,

@@ -26,7 +26,9 @@ from collections.abc import Sequence
 import jieba
 import jieba.posseg as pseg
 
+from index.bm25 import TOKEN
 from index.chunk import Chunk
+from index.metadata import PLACE_SUFFIXES
 from index.script import to_simplified
 from rag.types import RetrievedChunk
 
@@ -37,7 +39,7 @@ _QUESTION = re.compile(
     r"|[有是]?(?:多少|几)[个名位项次条座家所种大人]?|哪一?[年天月个位些里儿]?|是?谁是?|[吗呢吧啊]|[^\w]+"
 )
 _FILLERS = frozenset("的 了 在 和 与 及 有 是 都 要 能 会 该 将 对".split())  # break runs, never terms
-_UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-Za-z]+|\d+(?:\.\d+)?%?")
+_UNIT = TOKEN  # the units BM25 indexes, so a question term is what the index can match
 
 
 def content_terms(question: str) -> frozenset[str]:
@@ -98,7 +100,6 @@ def evidence_score(question: str, hits: Sequence[RetrievedChunk]) -> float:
 
 
 
-PLACE_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "街道", "社区", "村")
 
 
 _NUMBER_TERM = re.compile(r"\d+(?:\.\d+)?[年期届次]?")

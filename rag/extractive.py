@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import jieba.posseg as pseg
 
 from index.dedup import bigram_jaccard
+from index.metadata import PLACE_SUFFIXES
 from index.script import to_simplified
 from rag.citations import numbers, sentence_spans
-from rag.evidence import PLACE_SUFFIXES, content_terms, focus_words, searchable, term_weights
+from rag.evidence import content_terms, focus_words, searchable, term_weights
 from rag.prompts import load_text
 from rag.types import RetrievedChunk
 
@@ -194,8 +195,7 @@ def _conflicting(lead: _Sentence, sentences: list[_Sentence]) -> _Sentence | Non
 
 
 def _article(sentence: _Sentence) -> str:
-    chunk = sentence.hit.chunk
-    return chunk.canonical_doc_id or chunk.doc_id
+    return sentence.hit.chunk.story_id
 
 
 def _measures(sentence: _Sentence) -> dict[tuple[str, str], set[str]]:

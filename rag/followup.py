@@ -10,7 +10,7 @@ import re
 
 import jieba.posseg as pseg
 
-from rag.evidence import PLACE_SUFFIXES
+from index.metadata import PLACE_SUFFIXES
 
 _FOLLOW_UP = re.compile(r"^(?:那么?|还有|另外)?(?P<subject>[^，。？?！!]{1,12}?)(?:呢|怎么样|如何)[？?]?$")
 # A station (市捐赠站) is the subject of a question as a place is.

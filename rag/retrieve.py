@@ -122,7 +122,7 @@ def _collapse_copies(hits: list[RetrievedChunk], overlap: float = 0.6) -> list[R
 
 
 def _same_story(a: Chunk, b: Chunk) -> bool:
-    return a.doc_id != b.doc_id and (a.canonical_doc_id or a.doc_id) == (b.canonical_doc_id or b.doc_id)
+    return a.doc_id != b.doc_id and a.story_id == b.story_id
 
 
 def _repeats(a: Chunk, b: Chunk, overlap: float) -> bool:

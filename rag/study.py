@@ -246,7 +246,7 @@ def _sentences(topic: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
 
 
 def _article(hit: RetrievedChunk) -> str:
-    return hit.chunk.canonical_doc_id or hit.chunk.doc_id
+    return hit.chunk.story_id
 
 
 def _plain(text: str) -> str:
