@@ -39,6 +39,10 @@ class Sample:
     docs: str  # a glob inside the folder
     questions: int
     documents: int  # the gold documents of the sampled questions, then distractors up to this
+    salt: str = _SALT
+    held_out: Sample | None = None  # never pick a question this other sample picks
+
+
 
 
 SAMPLES = {
@@ -50,6 +54,14 @@ SAMPLES = {
     "cmrc": Sample("cmrc2018", "dev.qa.jsonl", "dev.docs.jsonl", questions=200, documents=250),
 }
 SETS = ("seeds", *SAMPLES)
+
+# Fusion is tuned on these (`policyqa eval-tune`) and judged on SAMPLES, whose questions they
+# never share: weights chosen on the CI questions would flatter the fused retriever there.
+TUNING_SAMPLES = {
+    # Every NCPQA question the CI sample leaves, over all 599 documents.
+    "ncpqa": Sample("ncpqa", "qa.dev.jsonl", "docs.jsonl", 381, 599, "policyqa-tune-1", SAMPLES["ncpqa"]),
+    "crud": Sample("crud_rag", "qa.dev.jsonl", "docs-*.jsonl", 200, 600, "policyqa-tune-1", SAMPLES["crud"]),
+}
 
 
 @dataclass(frozen=True)
@@ -63,32 +75,47 @@ def bench_set(name: str, data_dir: Path, shared: Path = SHARED_BENCHMARKS) -> Be
     """The set's questions and documents, building the sample into ``data_dir`` when external."""
     if name == "seeds":
         return BenchSet(name, SEEDS, SAMPLE_ARTICLES)
-    if name not in SAMPLES:
-        raise ValueError(f"unknown benchmark set {name!r}; choose from {', '.join(SETS)}")
-    folder = shared / SAMPLES[name].folder
+    return _external(name, SAMPLES, SETS, data_dir, shared)
+
+
+def tuning_set(name: str, data_dir: Path, shared: Path = SHARED_BENCHMARKS) -> BenchSet:
+    """The tuning sample of an external set, named ``<name>-tune``."""
+    return _external(name, TUNING_SAMPLES, tuple(TUNING_SAMPLES), data_dir, shared, "-tune")
+
+
+def _external(name: str, samples: dict, known: tuple, data_dir: Path, shared: Path, suffix: str = "") -> BenchSet:
+    if name not in samples:
+        raise ValueError(f"unknown benchmark set {name!r}; choose from {', '.join(known)}")
+    folder = shared / samples[name].folder
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} not found: pass --benchmarks pointing at shared/benchmarks")
-    return build_sample(name, SAMPLES[name], folder, data_dir / "benchmarks")
+    return build_sample(name + suffix, samples[name], folder, data_dir / "benchmarks")
 
 
 def build_sample(name: str, sample: Sample, folder: Path, out: Path) -> BenchSet:
-    questions = _first_by_hash(_read(folder / sample.qa), "id", sample.questions)
+    questions = _pick_questions(sample, folder)
     gold = {doc_id for q in questions for doc_id in _doc_ids(q)}
     docs = [d for d in _read_all(folder, sample.docs) if d["doc_id"] in gold]
     missing = gold - {d["doc_id"] for d in docs}
     if missing:
         raise ValueError(f"{name}: gold documents missing from {folder}: {sorted(missing)[:5]}")
     others = (d for d in _read_all(folder, sample.docs) if d["doc_id"] not in gold)
-    docs += _first_by_hash(others, "doc_id", max(0, sample.documents - len(docs)))
+    docs += _first_by_hash(others, "doc_id", max(0, sample.documents - len(docs)), sample.salt)
     qa_path, docs_path = out / f"{name}.qa.jsonl", out / f"{name}.docs.jsonl"
     write_rows(qa_path, [_question_row(q) for q in questions])
     write_rows(docs_path, [_doc_row(d) for d in sorted(docs, key=lambda d: d["doc_id"])])
     return BenchSet(name, qa_path, docs_path)
 
 
-def _first_by_hash(rows: Iterable[dict], key: str, n: int) -> list[dict]:
+def _pick_questions(sample: Sample, folder: Path) -> list[dict]:
+    taken = {q["id"] for q in _pick_questions(sample.held_out, folder)} if sample.held_out else set()
+    free = (q for q in _read(folder / sample.qa) if q["id"] not in taken)
+    return _first_by_hash(free, "id", sample.questions, sample.salt)
+
+
+def _first_by_hash(rows: Iterable[dict], key: str, n: int, salt: str = _SALT) -> list[dict]:
     """The n rows whose salted id hash is smallest: a stable sample, whatever the file order."""
-    picked = heapq.nsmallest(n, rows, key=lambda row: hashlib.sha1(f"{_SALT}:{row[key]}".encode()).hexdigest())
+    picked = heapq.nsmallest(n, rows, key=lambda row: hashlib.sha1(f"{salt}:{row[key]}".encode()).hexdigest())
     return sorted(picked, key=lambda row: row[key])
 
 

@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--benchmarks", type=Path, help="the shared benchmark folder (default: ../shared/benchmarks)")
     bench.set_defaults(run=_eval_bench)
 
+    tune = sub.add_parser("eval-tune", help="score fusion settings on tuning questions CI never asks")
+    tune.add_argument("--sets", type=_names, default="ncpqa,crud", help="default: ncpqa,crud")
+    tune.add_argument("--out", type=Path, help="output folder (default: eval/runs/tune)")
+    tune.add_argument("--benchmarks", type=Path, help="the shared benchmark folder (default: ../shared/benchmarks)")
+    tune.set_defaults(run=_eval_tune)
+
     gate = sub.add_parser("eval-gate", help="fail when a report's metrics are below their thresholds")
     gate.add_argument("report", type=Path, help="report.json of eval-bench (or of eval)")
     gate.add_argument("--thresholds", type=Path, help="default: eval/thresholds.toml")
@@ -260,6 +266,21 @@ def _eval_bench(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     print((out / "report.md").read_text(encoding="utf-8"))
     print(f"{len(report['runs'])} runs in {report['seconds']} s -> {out}")
+    return 0
+
+
+def _eval_tune(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.paths import SHARED_BENCHMARKS
+    from eval.tune import DEFAULT_OUT, run_tune
+
+    out = args.out or DEFAULT_OUT
+    try:
+        report = run_tune(settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
+    except (OSError, ValueError) as err:  # an unknown set, no shared folder
+        print(f"eval-tune: {err}", file=sys.stderr)
+        return 2
+    print((out / "tune.md").read_text(encoding="utf-8"))
+    print(f"best: {report['fused'][0]['label']}; configured: {report['configured']} -> {out}")
     return 0
 
 

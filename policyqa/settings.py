@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # Tuned side by side on the NCPQA and CRUD-RAG samples and the seeds (eval-bench): equal
     # weights with k=60 lost to BM25 alone; k=2 with dense at 0.4 keeps BM25's order and lets
     # dense break ties and lift paraphrases, at or above BM25 on every set measured.
+    fusion: Literal["rrf", "convex"] = Field("rrf", description="rrf reads ranks; convex reads min-max normalised scores.")
     rrf_k: int = Field(2, ge=1)
     bm25_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(0.4, ge=0)

@@ -6,6 +6,7 @@ articles equal-weight fusion beat either retriever, on larger news sets BM25 alo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from index.chunk import Chunk
@@ -13,6 +14,7 @@ from index.dedup import bigram_jaccard
 from index.script import to_simplified
 from index.store import ChunkStore
 from policyqa.settings import Settings
+from rag.fusion import Candidates, Fused, FusionConfig, fuse
 from rag.types import RetrievedChunk
 
 
@@ -58,20 +60,24 @@ class HybridRetriever:
 
     def retrieve(self, question: str, search_filter: SearchFilter | None = None, k: int | None = None) -> list[RetrievedChunk]:
         query = to_simplified(question)
-        allowed = self._allowed_ids(search_filter)
-        if allowed is not None and not allowed:
-            return []
-        mode = self.mode or self.settings.retriever
-        ranked: dict[str, list[str]] = {}
-        if mode in ("hybrid", "bm25"):
-            ranked["bm25"] = [cid for cid, _ in self.store.bm25.search(query, self.settings.candidates, allowed)]
-        if mode in ("hybrid", "dense"):
-            ranked["dense"] = self._dense(query, allowed)
-        fused = self._fuse(ranked)
-        hits = _collapse_copies(fused)
+        fused = fuse(self.candidates(query, search_filter), fusion_config(self.settings))
+        hits = resolve(fused, {c.chunk_id: c for c in self.store.get([f.chunk_id for f in fused])})
         if self.settings.reranker:
             hits = self._rerank(query, hits)
         return hits[: k or self.settings.top_k]
+
+    def candidates(self, query: str, search_filter: SearchFilter | None = None) -> Candidates:
+        """Each retriever's best ``settings.candidates`` (chunk id, score) for a simplified query."""
+        allowed = self._allowed_ids(search_filter)
+        if allowed is not None and not allowed:
+            return {}
+        mode = self.mode or self.settings.retriever
+        found: dict[str, list[tuple[str, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            found["bm25"] = self.store.bm25.search(query, self.settings.candidates, allowed)
+        if mode in ("hybrid", "dense"):
+            found["dense"] = self._dense(query, allowed)
+        return found
 
     def _allowed_ids(self, search_filter: SearchFilter | None) -> set[str] | None:
         if search_filter is None or search_filter.is_empty():
@@ -84,23 +90,11 @@ class HybridRetriever:
             if not wanted or any(w in m.get("places", "") for w in wanted)
         }
 
-    def _dense(self, query: str, allowed: set[str] | None) -> list[str]:
+    def _dense(self, query: str, allowed: set[str] | None) -> list[tuple[str, float]]:
         extra = {"ids": sorted(allowed)} if allowed is not None else {}
         k = min(self.settings.candidates, len(allowed)) if allowed is not None else self.settings.candidates
         pairs = self.store.vectors.similarity_search_with_score(query, k=k, **extra)
-        return [doc.metadata["chunk_id"] for doc, _ in pairs]
-
-    def _fuse(self, ranked: dict[str, list[str]]) -> list[RetrievedChunk]:
-        weights = {"bm25": self.settings.bm25_weight, "dense": self.settings.dense_weight}
-        scores: dict[str, float] = {}
-        ranks: dict[str, dict[str, int]] = {}
-        for name, ids in ranked.items():
-            for rank, cid in enumerate(ids, start=1):
-                scores[cid] = scores.get(cid, 0.0) + weights[name] / (self.settings.rrf_k + rank)
-                ranks.setdefault(cid, {})[name] = rank
-        order = sorted(scores, key=scores.get, reverse=True)
-        chunks = {c.chunk_id: c for c in self.store.get(order)}
-        return [RetrievedChunk(chunks[c], scores[c], ranks[c]) for c in order if c in chunks]
+        return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in pairs]  # cosine distance
 
     def _rerank(self, query: str, hits: list[RetrievedChunk]) -> list[RetrievedChunk]:
         if self._reranker is None:
@@ -110,6 +104,15 @@ class HybridRetriever:
         scores = self._reranker.predict([(query, h.chunk.search_text) for h in hits])
         rescored = [RetrievedChunk(h.chunk, float(s), h.ranks) for h, s in zip(hits, scores)]
         return sorted(rescored, key=lambda h: h.score, reverse=True)
+
+
+def fusion_config(settings: Settings) -> FusionConfig:
+    return FusionConfig(settings.fusion, settings.bm25_weight, settings.dense_weight, settings.rrf_k)
+
+
+def resolve(fused: list[Fused], chunks: Mapping[str, Chunk]) -> list[RetrievedChunk]:
+    """Fused ids as stored chunks, reposted copies of one passage collapsed to the best."""
+    return _collapse_copies([RetrievedChunk(chunks[f.chunk_id], f.score, f.ranks) for f in fused if f.chunk_id in chunks])
 
 
 def _collapse_copies(hits: list[RetrievedChunk], overlap: float = 0.6) -> list[RetrievedChunk]:

@@ -1,0 +1,126 @@
+"""`policyqa eval-tune`: choose how BM25 and dense are fused, on questions CI never asks.
+
+Each tuning question is searched once per retriever; every fusion setting of the grid is then
+scored from those two candidate lists, so the grid costs seconds once the documents are in.
+The choice is judged by `eval-bench` on the CI samples, which share no question with these.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from statistics import mean
+
+from eval.benchmarks import tuning_set
+from eval.metrics.retrieval import retrieval_metrics
+from eval.paths import RUNS_DIR, SHARED_BENCHMARKS
+from eval.questions import load_questions
+from eval.report import fmt, write_json
+from eval.runner import RETRIEVED_DEPTH, ensure_ingested, target_for
+from index.chunk import Chunk
+from index.script import to_simplified
+from index.service import open_index
+from policyqa.settings import Settings
+from rag.fusion import Candidates, FusionConfig, fuse
+from rag.retrieve import HybridRetriever, fusion_config, resolve
+
+DEFAULT_OUT = RUNS_DIR / "tune"
+# The score a setting is chosen by: first-hit quality and what the answerer's five chunks hold.
+OBJECTIVE = ("hit@1", "hit@5", "mrr", "recall@5")
+RRF_KS = (1, 2, 5, 10, 20, 60)
+DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5)  # BM25 stays at 1: only the ratio matters
+ALONE = ("bm25", "dense")
+
+
+@dataclass(frozen=True)
+class TuningQuestion:
+    """What fusion needs of one question: its gold documents, both candidate lists, their chunks."""
+
+    gold: tuple[str, ...]
+    candidates: Candidates
+    chunks: dict[str, Chunk]
+
+
+def grid() -> Iterator[FusionConfig]:
+    for k in RRF_KS:
+        yield from (FusionConfig("rrf", 1.0, w, k) for w in DENSE_WEIGHTS)
+    yield from (FusionConfig("convex", 1.0, w) for w in DENSE_WEIGHTS)
+
+
+def run_tune(settings: Settings, sets: Sequence[str], out: Path = DEFAULT_OUT, shared: Path = SHARED_BENCHMARKS) -> dict:
+    """Score every fusion setting and each retriever alone on the tuning sets; write tune.{json,md}."""
+    started = time.perf_counter()
+    gathered = {name: _gather(settings, name, shared) for name in sets}
+    rows = [_row(label, None, gathered, only=label) for label in ALONE]
+    rows += [_row(_label(c), c, gathered) for c in grid()]
+    ranked = sorted(rows[len(ALONE) :], key=lambda r: r["objective"], reverse=True)
+    report = {
+        "sets": {name: len(questions) for name, questions in gathered.items()},
+        "objective": f"mean over sets of mean({', '.join(OBJECTIVE)})",
+        "alone": rows[: len(ALONE)],
+        "fused": ranked,
+        "configured": _label(fusion_config(settings)),
+        "seconds": round(time.perf_counter() - started, 1),
+        "finished": datetime.now().isoformat(timespec="seconds"),
+    }
+    write_json(out / "tune.json", report)
+    (out / "tune.md").write_text(tune_markdown(report), encoding="utf-8")
+    return report
+
+
+def _gather(settings: Settings, name: str, shared: Path) -> list[TuningQuestion]:
+    bench = tuning_set(name, settings.data_dir, shared)
+    target = target_for(settings, bench.docs)
+    with open_index(target.settings) as idx:
+        ensure_ingested(idx, target)
+        retriever = HybridRetriever(idx.store, idx.settings, "hybrid")
+        return [_searched(retriever, q.question, q.doc_ids) for q in load_questions(bench.questions) if q.doc_ids]
+
+
+def _searched(retriever: HybridRetriever, question: str, gold: Sequence[str]) -> TuningQuestion:
+    candidates = retriever.candidates(to_simplified(question))
+    ids = list(dict.fromkeys(cid for hits in candidates.values() for cid, _ in hits))
+    return TuningQuestion(tuple(gold), candidates, {c.chunk_id: c for c in retriever.store.get(ids)})
+
+
+def _row(label: str, config: FusionConfig | None, gathered: dict[str, list[TuningQuestion]], only: str = "") -> dict:
+    config = config or FusionConfig()
+    metrics = {name: _metrics(questions, config, only) for name, questions in gathered.items()}
+    objective = mean(mean(m[key] for key in OBJECTIVE) for m in metrics.values())
+    return {"label": label, "config": asdict(config) if not only else None, "metrics": metrics, "objective": objective}
+
+
+def _metrics(questions: list[TuningQuestion], config: FusionConfig, only: str) -> dict:
+    cases = []
+    for q in questions:
+        candidates = {only: q.candidates.get(only, [])} if only else q.candidates
+        hits = resolve(fuse(candidates, config), q.chunks)[:RETRIEVED_DEPTH]
+        cases.append(([{h.chunk.doc_id, h.chunk.story_id} for h in hits], q.gold))
+    return retrieval_metrics(cases)
+
+
+def _label(config: FusionConfig) -> str:
+    ratio = f"dense {config.dense_weight / config.bm25_weight:g}"
+    return f"rrf k={config.rrf_k} {ratio}" if config.method == "rrf" else f"convex {ratio}"
+
+
+def tune_markdown(report: dict, top: int = 15) -> str:
+    sets = list(report["sets"])
+    head = " | ".join(f"{name} {key}" for name in sets for key in OBJECTIVE)
+    lines = [
+        "# Fusion tuning",
+        "",
+        f"Tuning questions: {', '.join(f'{n} {c}' for n, c in report['sets'].items())} (none in the CI samples). "
+        f"Objective: {report['objective']}. Configured now: {report['configured']}. {report['seconds']} s.",
+        "",
+        f"| setting | {head} | objective |",
+        "|" + " --- |" * (2 + len(sets) * len(OBJECTIVE)),
+    ]
+    for row in report["alone"] + report["fused"][:top]:
+        cells = " | ".join(fmt(row["metrics"][name][key]) for name in sets for key in OBJECTIVE)
+        lines.append(f"| {row['label']} | {cells} | {fmt(row['objective'])} |")
+    return "\n".join(lines) + "\n"
+
