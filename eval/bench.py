@@ -9,10 +9,11 @@ from pathlib import Path
 
 from eval.benchmarks import SETS, bench_set
 from eval.paths import RUNS_DIR, SHARED_BENCHMARKS
-from eval.questions import load_questions
+from eval.metrics.paired import paired
+from eval.questions import Question, load_questions
 from eval.report import bench_markdown, write_json, write_rows
-from eval.runner import run_target, target_for
-from eval.summary import summarise
+from eval.runner import ModeRun, run_target, target_for
+from eval.summary import reciprocal_ranks, summarise
 from policyqa.settings import Settings
 
 MODES = ("bm25", "dense", "hybrid")
@@ -32,11 +33,12 @@ def run_bench(
     _check_choices(sets, SETS, "set")
     _check_choices(modes, MODES, "retriever")
     started = time.perf_counter()
-    runs, ingest = [], {}
+    runs, ingest, paired = [], {}, []
     for name in sets:
         bench = bench_set(name, settings.data_dir, shared)
         questions = load_questions(bench.questions, limit)
         ingest[name], mode_runs = run_target(target_for(settings, bench.docs), questions, modes, BACKEND)
+        paired += _fused_against_alone(name, questions, mode_runs)
         for run in mode_runs:
             write_rows(out / "results" / f"{name}.{run.mode}.jsonl", run.rows)
             runs.append({
@@ -51,6 +53,7 @@ def run_bench(
         "backend": BACKEND,
         "limit": limit,
         "runs": runs,
+        "paired": paired,
         "ingest": ingest,
         "seconds": round(time.perf_counter() - started, 1),
         "finished": datetime.now().isoformat(timespec="seconds"),
@@ -58,6 +61,14 @@ def run_bench(
     write_json(out / "report.json", report)
     (out / "report.md").write_text(bench_markdown(report), encoding="utf-8")
     return report
+
+
+def _fused_against_alone(name: str, questions: list[Question], runs: list[ModeRun]) -> list[dict]:
+    """Per-question wins and losses of the hybrid retriever against each retriever alone."""
+    rr = {run.mode: reciprocal_ranks(questions, run.rows) for run in runs}
+    if "hybrid" not in rr:
+        return []
+    return [{"set": name, "alone": mode, **paired(rr["hybrid"], rr[mode])} for mode in rr if mode != "hybrid"]
 
 
 def _check_choices(given: Sequence[str], allowed: tuple[str, ...], what: str) -> None:

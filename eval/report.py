@@ -17,6 +17,12 @@ _SHORT = {
 }  # fmt: skip
 
 
+_PAIRED_NOTE = (
+    "Fused against each retriever alone, question by question (reciprocal rank of the first gold document;"
+    " p: two-sided sign test, ties dropped; a large p means the difference may be chance):"
+)
+
+
 def write_rows(path: Path, rows: Iterable[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
@@ -82,6 +88,11 @@ def bench_markdown(report: dict) -> str:
     for run in report["runs"]:
         cells = [run["set"], run["retriever"], str(run["questions"]), *(fmt(run["metrics"][m]) for m in METRICS)]
         lines.append(_table_row([*cells, str(run["seconds"])]))
+    if report.get("paired"):
+        lines += ["", _PAIRED_NOTE, "", "| set | against | fused better | fused worse | same | p |", "|---|---|---|---|---|---|"]
+        for pair in report["paired"]:
+            cells = [pair["set"], pair["alone"], *(str(pair[k]) for k in ("better", "worse", "same")), f"{pair['p']:.2f}"]
+            lines.append(_table_row(cells))
     lines += ["", "| set | documents | chunks | embedded now | ingest s |", "|---|---|---|---|---|"]
     for name, info in report["ingest"].items():
         cells = [name, *(str(info.get(k, "–")) for k in ("documents", "chunks_total", "chunks_embedded", "seconds"))]

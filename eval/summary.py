@@ -8,7 +8,7 @@ from eval.metrics.answer import AnswerScore, answer_metrics, score_answer
 from eval.metrics.citation import citation_precision, citation_recall, unsupported_number_rate
 from eval.metrics.latency import latency_metrics
 from eval.metrics.refusal import refusal_metrics
-from eval.metrics.retrieval import Ranked, hit_at, retrieval_metrics
+from eval.metrics.retrieval import Ranked, hit_at, reciprocal_rank, retrieval_metrics
 from eval.questions import Question
 
 METRICS = (
@@ -51,6 +51,11 @@ def misses(questions: Sequence[Question], rows: Sequence[dict], k: int = 5) -> l
         for q, r in _pairs(questions, rows)
         if q.answerable and not hit_at(ranked_docs(r), q.doc_ids, k)
     ]
+
+
+def reciprocal_ranks(questions: Sequence[Question], rows: Sequence[dict]) -> list[float]:
+    """Per answerable question, in question order: 1/rank of the first gold document, 0 if none."""
+    return [reciprocal_rank(ranked_docs(r), q.doc_ids) for q, r in _pairs(questions, rows) if q.answerable]
 
 
 def ranked_docs(row: dict) -> Ranked:

@@ -2,7 +2,9 @@
 
 Each tuning question is searched once per retriever; every fusion setting of the grid is then
 scored from those two candidate lists, so the grid costs seconds once the documents are in.
-The choice is judged by `eval-bench` on the CI samples, which share no question with these.
+The chosen setting is the best by the objective among those at or above each retriever alone
+on every objective metric of every set (a fused retriever that loses to BM25 somewhere is not
+worth its cost). It is judged by `eval-bench` on the CI samples, which share no question with these.
 """
 
 from __future__ import annotations
@@ -57,11 +59,14 @@ def run_tune(settings: Settings, sets: Sequence[str], out: Path = DEFAULT_OUT, s
     rows = [_row(label, None, gathered, only=label) for label in ALONE]
     rows += [_row(_label(c), c, gathered) for c in grid()]
     ranked = sorted(rows[len(ALONE) :], key=lambda r: r["objective"], reverse=True)
+    for row in ranked:
+        row["level_or_above_alone"] = _level_or_above(row, rows[: len(ALONE)])
     report = {
         "sets": {name: len(questions) for name, questions in gathered.items()},
         "objective": f"mean over sets of mean({', '.join(OBJECTIVE)})",
         "alone": rows[: len(ALONE)],
         "fused": ranked,
+        "chosen": next((r["label"] for r in ranked if r["level_or_above_alone"]), ranked[0]["label"]),
         "configured": _label(fusion_config(settings)),
         "seconds": round(time.perf_counter() - started, 1),
         "finished": datetime.now().isoformat(timespec="seconds"),
@@ -102,6 +107,16 @@ def _metrics(questions: list[TuningQuestion], config: FusionConfig, only: str) -
     return retrieval_metrics(cases)
 
 
+def _level_or_above(row: dict, alone: list[dict]) -> bool:
+    """At or above each retriever alone on every objective metric of every set."""
+    return all(
+        row["metrics"][name][key] >= other["metrics"][name][key]
+        for other in alone
+        for name in row["metrics"]
+        for key in OBJECTIVE
+    )
+
+
 def _label(config: FusionConfig) -> str:
     ratio = f"dense {config.dense_weight / config.bm25_weight:g}"
     return f"rrf k={config.rrf_k} {ratio}" if config.method == "rrf" else f"convex {ratio}"
@@ -114,13 +129,15 @@ def tune_markdown(report: dict, top: int = 15) -> str:
         "# Fusion tuning",
         "",
         f"Tuning questions: {', '.join(f'{n} {c}' for n, c in report['sets'].items())} (none in the CI samples). "
-        f"Objective: {report['objective']}. Configured now: {report['configured']}. {report['seconds']} s.",
+        f"Objective: {report['objective']}. Chosen: {report['chosen']}. Configured now: {report['configured']}. "
+        f"{report['seconds']} s. ✓: at or above each retriever alone on every objective metric.",
         "",
-        f"| setting | {head} | objective |",
-        "|" + " --- |" * (2 + len(sets) * len(OBJECTIVE)),
+        f"| setting | {head} | objective | ✓ |",
+        "|" + " --- |" * (3 + len(sets) * len(OBJECTIVE)),
     ]
     for row in report["alone"] + report["fused"][:top]:
         cells = " | ".join(fmt(row["metrics"][name][key]) for name in sets for key in OBJECTIVE)
-        lines.append(f"| {row['label']} | {cells} | {fmt(row['objective'])} |")
+        mark = {True: "✓", False: "", None: "–"}[row.get("level_or_above_alone")]
+        lines.append(f"| {row['label']} | {cells} | {fmt(row['objective'])} | {mark} |")
     return "\n".join(lines) + "\n"
 

@@ -280,7 +280,7 @@ def _eval_tune(args: argparse.Namespace, settings: Settings) -> int:
         print(f"eval-tune: {err}", file=sys.stderr)
         return 2
     print((out / "tune.md").read_text(encoding="utf-8"))
-    print(f"best: {report['fused'][0]['label']}; configured: {report['configured']} -> {out}")
+    print(f"chosen: {report['chosen']}; configured: {report['configured']} -> {out}")
     return 0
 
 

@@ -1,7 +1,7 @@
-"""Hybrid retrieval: BM25 and dense search, fused by weighted reciprocal rank fusion.
+"""Hybrid retrieval: BM25 and dense candidates, fused (rag.fusion), reposted copies collapsed.
 
-Weights and depth are settings because the best mix is corpus-dependent: on the seed
-articles equal-weight fusion beat either retriever, on larger news sets BM25 alone won.
+Fusion function, weights and depth are settings because the best mix is corpus-dependent: on
+the seed articles equal-weight fusion beat either retriever, on larger news sets BM25 alone won.
 """
 
 from __future__ import annotations

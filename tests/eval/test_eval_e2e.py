@@ -24,10 +24,13 @@ def test_seed_eval_writes_results_report_and_chart(tmp_path, monkeypatch):
 def test_bench_on_the_seeds_writes_one_table_the_gate_reads(tmp_path, monkeypatch):
     monkeypatch.setenv("POLICYQA_DATA_DIR", str(tmp_path / "data"))
     out = tmp_path / "bench"
-    assert main(["eval-bench", "--sets", "seeds", "--retrievers", "bm25,dense", "--limit", "5", "--out", str(out)]) == 0
+    argv = ["eval-bench", "--sets", "seeds", "--retrievers", "bm25,dense,hybrid", "--limit", "5", "--out", str(out)]
+    assert main(argv) == 0
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert [(r["set"], r["retriever"]) for r in report["runs"]] == [("seeds", "bm25"), ("seeds", "dense")]
-    assert "| seeds | dense | 5 |" in (out / "report.md").read_text(encoding="utf-8")
+    assert [r["retriever"] for r in report["runs"]] == ["bm25", "dense", "hybrid"]
+    assert [(p["alone"], p["better"] + p["worse"] + p["same"]) for p in report["paired"]] == [("bm25", 5), ("dense", 5)]
+    table = (out / "report.md").read_text(encoding="utf-8")
+    assert "| seeds | dense | 5 |" in table and "| seeds | bm25 | " in table.split("fused better")[1]
     limits = tmp_path / "thresholds.toml"
     limits.write_text('[seeds.bm25]\n"hit@5" = 0.2\n[seeds.dense]\n"hit@5" = 1.01\n', encoding="utf-8")
     assert main(["eval-gate", str(out / "report.json"), "--thresholds", str(limits)]) == 1

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from eval.benchmarks import bench_set, tuning_set
-from eval.tune import TuningQuestion, _row, grid, tune_markdown
+from eval.tune import OBJECTIVE, TuningQuestion, _level_or_above, _row, grid, tune_markdown
 from index.chunk import Chunk
 from rag.fusion import FusionConfig
 
@@ -49,6 +49,23 @@ def test_fusion_rows_carry_their_setting_and_objective(gathered):
     assert 0 < row["objective"] <= 1
 
 
+def test_fusion_that_finds_what_either_list_ranks_second_is_level_or_above_both(gathered):
+    alone = [_row(name, None, gathered, only=name) for name in ("bm25", "dense")]
+    fused = _row("rrf", FusionConfig("rrf", 1.0, 1.0, 60), gathered)
+    assert fused["metrics"]["toy"]["hit@1"] == 1.0
+    assert _level_or_above(fused, alone)
+
+
+def test_one_metric_below_either_retriever_alone_is_not_level_or_above():
+    def row(**changed):
+        return {"metrics": {"toy": {key: changed.get(key.replace("@", ""), 0.8) for key in OBJECTIVE}}}
+
+    alone = [row(), row(hit5=0.9)]
+    assert _level_or_above(row(hit5=0.9), alone)
+    assert not _level_or_above(row(hit5=0.9, mrr=0.79), alone)
+    assert not _level_or_above(row(hit1=1.0), alone)  # better first hits do not make up for hit@5
+
+
 def test_grid_covers_both_fusion_functions_with_bm25_fixed():
     configs = list(grid())
     assert {c.method for c in configs} == {"rrf", "convex"}
@@ -58,14 +75,16 @@ def test_grid_covers_both_fusion_functions_with_bm25_fixed():
 
 def test_markdown_lists_the_single_retrievers_first(gathered):
     alone = [_row(name, None, gathered, only=name) for name in ("bm25", "dense")]
-    fused = [_row("convex dense 1", FusionConfig("convex"), gathered)]
-    report = {"sets": {"toy": 2}, "objective": "o", "alone": alone, "fused": fused, "configured": "x", "seconds": 0}
+    fused = [{**_row("convex dense 1", FusionConfig("convex"), gathered), "level_or_above_alone": True}]
+    report = {"sets": {"toy": 2}, "objective": "o", "alone": alone, "fused": fused, "seconds": 0}
+    report |= {"chosen": "convex dense 1", "configured": "rrf k=2 dense 0.4"}
     table = tune_markdown(report).splitlines()
     assert [line.split(" | ")[0] for line in table if line.startswith("| ") and "setting" not in line and "---" not in line] == [
         "| bm25",
         "| dense",
         "| convex dense 1",
     ]
+    assert table[-1].endswith("| ✓ |") and "Chosen: convex dense 1" in tune_markdown(report)
 
 
 @pytest.mark.parametrize("name", ["ncpqa", "crud"])
