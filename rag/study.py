@@ -13,7 +13,7 @@ next sentence of the same article, so the pack spans its sources.
 * Key points: the best sentences of readable length.
 * Key figures: each number with a unit (1867人, 100%, 2727.5万元; not dates or ordinals)
   and what it counts, the rest of its clause: 全村户籍人口1867人 -> 全村户籍人口.
-* Discussion: templates from prompts/study_discussion_*.txt filled with the best quoted
+* Discussion: the templates study_discussion_*.txt filled with the best quoted
   phrases, section headings and the topic; with an LLM, its questions instead, kept only
   when every quoted phrase and number in them is in the sources.
 * Quiz: a sentence with a number or a quoted phrase blanked out. Multiple choice adds
@@ -179,6 +179,7 @@ def build_study_pack(
     on the whole articles ``doc_ids`` when there is no topic; with ``llm`` the model writes
     the discussion questions."""
     topic = topic.strip()
+    prompts_dir = retriever.settings.prompts_dir
     hits = _gather(topic, retriever, doc_ids, k)
     sentences = _sentences(topic, hits)
     points = _spread(s for s in sentences if _fits(s.text, KEY_POINT_CHARS))[:MAX_KEY_POINTS]
@@ -199,12 +200,12 @@ def build_study_pack(
             KeyFigure(f.number, f.what, n(f.sentence))
             for f in sorted(figures, key=lambda f: (n(f.sentence), f.sentence.start, f.start))
         ],
-        discussion=_discussion(topic, sentences, hits),
-        quiz=[_quiz_item(q, n(q.fact.sentence)) for q in questions],
+        discussion=_discussion(topic, sentences, hits, prompts_dir),
+        quiz=[_quiz_item(q, n(q.fact.sentence), prompts_dir) for q in questions],
         sources=sources,
     )
     if llm is not None and sources:
-        _ask_llm(pack, llm, [hits[hit] for hit in numbering], retriever.settings.prompts_dir)
+        _ask_llm(pack, llm, [hits[hit] for hit in numbering], prompts_dir)
     return pack
 
 
@@ -407,11 +408,11 @@ def _distance(fact: _Fact, other: _Fact) -> tuple[float, ...]:
     return (abs(math.log1p(float(_same(other))) - math.log1p(float(_same(fact)))),)
 
 
-def _quiz_item(question: _Question, n: int) -> QuizItem:
+def _quiz_item(question: _Question, n: int, prompts_dir: Path) -> QuizItem:
     fact = question.fact
     if not question.distractors:
         return QuizItem("blank", fact.blanked(), [], fact.answer, n, fact.sentence.text)
-    stem = load_text("study_quiz_choice").format(sentence=fact.blanked())
+    stem = load_text("study_quiz_choice", prompts_dir).format(sentence=fact.blanked())
     # A hash, not random: the same sources give the same pack, answer key and all.
     options = sorted([fact.answer, *question.distractors], key=lambda o: hashlib.sha1(f"{stem}|{o}".encode()).digest())
     return QuizItem("choice", stem, options, fact.answer, n, fact.sentence.text)
@@ -420,21 +421,25 @@ def _quiz_item(question: _Question, n: int) -> QuizItem:
 # --- discussion --------------------------------------------------------------------------
 
 
-def _discussion(topic: str, sentences: list[_Sentence], hits: Sequence[RetrievedChunk]) -> list[str]:
+def _discussion(
+    topic: str, sentences: list[_Sentence], hits: Sequence[RetrievedChunk], prompts_dir: Path
+) -> list[str]:
     """Templates filled with the best 提法, then headings, then the topic, then general ones."""
     phrases = [f"“{to_simplified(p)}”" for p in _phrases(sentences, hits)[:PER_TEMPLATE_KIND]]
     headings = _headings(sentences, hits)[:PER_TEMPLATE_KIND]
-    questions = [t.format(phrase=p) for p, t in zip(phrases, cycle(_templates("study_discussion_phrase")))]
-    questions += [t.format(heading=h) for h, t in zip(headings, cycle(_templates("study_discussion_heading")))]
+    by_phrase = cycle(_templates("study_discussion_phrase", prompts_dir))
+    by_heading = cycle(_templates("study_discussion_heading", prompts_dir))
+    questions = [t.format(phrase=p) for p, t in zip(phrases, by_phrase)]
+    questions += [t.format(heading=h) for h, t in zip(headings, by_heading)]
     if topic:
-        questions += [t.format(topic=topic) for t in _templates("study_discussion_topic")]
+        questions += [t.format(topic=topic) for t in _templates("study_discussion_topic", prompts_dir)]
     # Enough of these to reach MIN_DISCUSSION on articles without a quote or a heading.
-    questions += _templates("study_discussion_general")
+    questions += _templates("study_discussion_general", prompts_dir)
     return list(dict.fromkeys(questions))[:MAX_DISCUSSION]
 
 
-def _templates(name: str) -> list[str]:
-    return load_text(name).splitlines()
+def _templates(name: str, prompts_dir: Path) -> list[str]:
+    return load_text(name, prompts_dir).splitlines()
 
 
 def _phrases(sentences: list[_Sentence], hits: Sequence[RetrievedChunk]) -> list[str]:

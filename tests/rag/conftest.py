@@ -8,6 +8,7 @@ only the pinyin glosses of 001 are dropped, as the cleaner will.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from index.bm25 import Bm25Index
 from index.chunk import Chunk
 from index.script import to_simplified
+from policyqa.settings import Settings
 from rag.types import RetrievedChunk
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
@@ -87,3 +89,17 @@ def retrieve(corpus: list[Chunk]) -> Callable[..., list[RetrievedChunk]]:
 def paragraph(corpus: list[Chunk]) -> Callable[[str], Chunk]:
     """The sample chunk that contains ``text``."""
     return lambda text: next(c for c in corpus if text in c.text)
+
+
+@pytest.fixture
+def edited_prompts(tmp_path: Path) -> Callable[[str, str], Settings]:
+    """Settings whose prompts folder is a copy of the configured one with template ``name``
+    rewritten as ``text``: output showing ``text`` was read from the configured folder."""
+
+    def edit(name: str, text: str) -> Settings:
+        folder = tmp_path / "prompts"
+        shutil.copytree(Settings().prompts_dir, folder, dirs_exist_ok=True)
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+        return Settings(prompts_dir=folder)
+
+    return edit
