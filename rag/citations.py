@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from index.chunk import Chunk
 from index.script import to_simplified
+from index.sentences import SENTENCE_END
 from rag.types import RetrievedChunk
 
 DROPPED = "dropped_citation:"
@@ -34,8 +35,9 @@ _MARKER = re.compile(rf"[\[【]\s*([{_DIGIT}]+(?:\s*[,，、]\s*[{_DIGIT}]+)*)\s
 _CANONICAL_MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(rf"[{_DIGIT}]+(?:,[{_DIGIT}]{{3}})*(?:[.．][{_DIGIT}]+)?\s*[%％]?")
 _QUOTE = re.compile(r"“([^“”]+)”|「([^「」]+)」")
-# Sentence ends as the chunker has them, plus line breaks, with any markers that follow.
-_SENTENCE_END = re.compile(r"(?:[。！？；…!?;]+[”’」』）)]*|\n)(?:\[\d+\])*")
+# Sentence ends as every stage has them, plus line breaks (an answer's list items end
+# unpunctuated), with the markers that cite the sentence before them.
+_CITED_SENTENCE_END = re.compile(rf"(?:{SENTENCE_END.pattern}|\n)(?:\[\d+\])*")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     the sentence they follow; a sentence end inside an open “ does not end it."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in [*_SENTENCE_END.finditer(text), None]:
+    for match in [*_CITED_SENTENCE_END.finditer(text), None]:
         end = match.end() if match else len(text)
         if spans and _open_quote(text[slice(*spans[-1])]):
             start = spans.pop()[0]
