@@ -34,7 +34,8 @@ _DIGIT = "0-9０-９"
 _MARKER = re.compile(rf"[\[【]\s*([{_DIGIT}]+(?:\s*[,，、]\s*[{_DIGIT}]+)*)\s*[\]】]")
 _CANONICAL_MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(rf"[{_DIGIT}]+(?:,[{_DIGIT}]{{3}})*(?:[.．][{_DIGIT}]+)?\s*[%％]?")
-_QUOTE = re.compile(r"“([^“”]+)”|「([^「」]+)」")
+# Official wording, in “…” or 「…」: group 1 or 2 is the phrase.
+QUOTED = re.compile(r"“([^“”]+)”|「([^「」]+)」")
 # Sentence ends as every stage has them, plus line breaks (an answer's list items end
 # unpunctuated), with the markers that cite the sentence before them.
 _CITED_SENTENCE_END = re.compile(rf"(?:{SENTENCE_END.pattern}|\n)(?:\[\d+\])*")
@@ -65,15 +66,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in [*_CITED_SENTENCE_END.finditer(text), None]:
         end = match.end() if match else len(text)
-        if spans and _open_quote(text[slice(*spans[-1])]):
+        if spans and open_quote(text[slice(*spans[-1])]):
             start = spans.pop()[0]
         spans.append(_trim(text, start, end))
         start = end
     return [(s, e) for s, e in spans if s < e]
 
 
-def _open_quote(sentence: str) -> bool:
-    return sentence.count("“") > sentence.count("”")
+def open_quote(text: str) -> bool:
+    """Whether a “ in ``text`` is still open, so punctuation after it is inside the quote."""
+    return text.count("“") > text.count("”")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -123,7 +125,7 @@ def _with_metadata(chunk: Chunk) -> str:
 
 def _unquoted_phrases(text: str, sources: list[tuple[int, int, list[Chunk]]]) -> list[str]:
     warnings = []
-    for match in _QUOTE.finditer(text):
+    for match in QUOTED.finditer(text):
         phrase = _comparable(match.group(1) or match.group(2))
         chunks = [c for start, end, cs in sources if start < match.end() and match.start() < end for c in cs]
         if not any(phrase in _comparable(_with_metadata(chunk)) for chunk in chunks):

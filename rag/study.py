@@ -41,7 +41,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
 from index.script import to_simplified
-from rag.citations import UNQUOTED_PHRASE, UNSUPPORTED_NUMBER, check_citations, numbers, sentence_spans
+from rag.citations import (
+    QUOTED,
+    UNQUOTED_PHRASE,
+    UNSUPPORTED_NUMBER,
+    check_citations,
+    numbers,
+    open_quote,
+    sentence_spans,
+)
 from rag.evidence import content_terms, term_weights
 from rag.prompts import load_chat_prompt, load_text
 from rag.retrieve import HybridRetriever, SearchFilter
@@ -84,7 +92,6 @@ _FIGURE = re.compile(
 )
 # After these the counted thing follows the figure: 7个综合网格, 10宗村民纠纷.
 _MEASURE_WORDS = frozenset("个 名 条 项 宗 支 期 场 次 件 所 座 栋 处 份 批 类 套 间 张 台 辆 位 户 家".split())
-_QUOTED = re.compile(r"“([^“”]+)”|「([^「」]+)」")
 _QUESTION_END = re.compile(r"[？?][”’」』）)]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:。！？!?]")  # not brackets: 39个村（社区）软弱涣散党组织
@@ -241,7 +248,7 @@ def _sentences(topic: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
     for i, start, text, plain in unique:
         on_topic = sum(w for t, w in weights.items() if t in plain) / total
         echo = sum(w in plain for w in headings[i]) / (len(headings[i]) or 1)
-        score = on_topic + ECHO_WEIGHT * echo + QUOTE_BONUS * bool(_QUOTED.search(text)) + RANK_WEIGHT / (i + 1)
+        score = on_topic + ECHO_WEIGHT * echo + QUOTE_BONUS * bool(QUOTED.search(text)) + RANK_WEIGHT / (i + 1)
         sentences.append(_Sentence(i, start, text, _article(hits[i]), score))
     return sentences
 
@@ -316,7 +323,7 @@ def _counted(text: str, match: re.Match[str]) -> str:
     a measure word (7个综合网格 -> 综合网格) unless they say too little (1495间房屋 ->
     综合网格内的房屋), else the words around it (全村户籍人口1867人 -> 全村户籍人口)."""
     # A comma inside quotes is part of a phrase: “党员群众同心,共治共建家园”12个字.
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text) if not _open_quote(text[: m.start()])]
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text) if not open_quote(text[: m.start()])]
     others = [m for m in _FIGURE.finditer(text) if m.start() != match.start()]
     lefts = [b + 1 for b in breaks if b < match.start()] + [m.end() for m in others if m.end() <= match.start()]
     rights = [b for b in breaks if b >= match.end()] + [m.start() for m in others if m.start() >= match.end()]
@@ -326,10 +333,6 @@ def _counted(text: str, match: re.Match[str]) -> str:
         return after.strip()
     # Past a plain unit a 、 starts the next item: 党员干部4200人、镇街机关和企事业单位3.48万人.
     return (before + after.split("、")[0]).strip()
-
-
-def _open_quote(text: str) -> bool:
-    return text.count("“") > text.count("”")
 
 
 # --- quiz --------------------------------------------------------------------------------
@@ -365,7 +368,7 @@ def _facts(sentence: _Sentence) -> list[_Fact]:
     the stem does not give the answer away."""
     text = sentence.text
     found = [_Fact(sentence, *m.span("value"), _unit(m)) for m in _FIGURE.finditer(text)]
-    for match in _QUOTED.finditer(text):
+    for match in QUOTED.finditer(text):
         group = 1 if match.group(1) else 2
         if _fits(match.group(group), QUIZ_PHRASE_CHARS) and _CJK.search(match.group(group)):
             found.append(_Fact(sentence, *match.span(group), "phrase"))
@@ -450,7 +453,7 @@ def _phrases(sentences: list[_Sentence], hits: Sequence[RetrievedChunk]) -> list
     headings = {hit.chunk.title for hit in hits} | {hit.chunk.section for hit in hits}
     quoted = [(s.text, s.score) for s in sentences] + [(h, HEADING_PHRASE_BONUS) for h in headings]
     for text, score in quoted:
-        for match in _QUOTED.finditer(text):
+        for match in QUOTED.finditer(text):
             phrase = match.group(1) or match.group(2)
             if _fits(phrase, DISCUSSION_PHRASE_CHARS) and _CJK.search(phrase):
                 written.setdefault(_plain(phrase), phrase)
