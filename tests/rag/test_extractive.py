@@ -10,7 +10,7 @@ from rag.extractive import Draft, extract_answer
 from rag.prompts import load_text
 from tests.rag.conftest import as_hits, make_chunk
 
-CENSUS = "截至2023年1月,全村户籍人口1867人,外来人员约8500人。"  # as scraped: ASCII commas
+CENSUS = "截至2023年1月，全村户籍人口1867人，外来人员约8500人。"
 PROMPTS = Settings().prompts_dir
 MARKED = re.compile(r"(.+?)((?:\[\d+\])+)")
 
@@ -56,10 +56,10 @@ def test_population_question_leads_with_the_census_sentence(retrieve, question):
     ("question", "start"),
     [
         ("市捐赠站站长是谁？", "市捐赠站站长、党支部书记吴木蔚同志"),  # a role and a name
-        ("金花街道工委何时开展交叉检查？", "6月13日,"),  # a date
+        ("金花街道工委何时开展交叉检查？", "6月13日，"),  # a date
         ("东华村位于哪里？", "东华村位于增城区新塘镇中心"),  # a place
         ("东华村有多少名党员？", "村内在册党员118人"),  # the figure right after 党员, not 党员……120余人次
-        ("星城社区划分为几个网格？", "目前,社區劃分為6個網格"),  # a sentence whose paragraph names 星城社区
+        ("星城社区划分为几个网格？", "目前，社區劃分為6個網格"),  # a sentence whose paragraph names 星城社区
         ("东华村形成了什么工作模式？", "广州市民政局积极贯彻落实"),  # holds the “五治”工作模式
     ],
 )
