@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from index.chunking import HEADING_MAX_CHARS
+from index.sentences import CLOSERS, SENTENCE_END, ends_sentence
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,6 @@ _TIME_CLAUSE = re.compile(
     r"^(?:本[报報][讯訊](?:[（(][^）)]*[）)])?)?(?:(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:[上下]午|晚)?|近日|日前|近期|昨天|昨日|今天|今日)?$"
 )
 _ADVERBIAL = re.compile(r"^(?:根据|按照|依据|为了?|随着|围绕|在.{0,16}(?:下|中|上|期间|之际)$)")
-_SENTENCE_END = "。！？!?；;"
 _CLAUSE_BREAK = "，,；;"
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_HAN = re.compile(r"[^\u3400-\u9fff]")
@@ -103,7 +103,8 @@ def _is_title_line(paragraph: str) -> bool:
     """Short, not a sentence, not a list item or a lead-in ending in a colon."""
     return (
         len(paragraph) <= _TITLE_MAX_CHARS
-        and paragraph[-1] not in _SENTENCE_END + "：:"
+        and not ends_sentence(paragraph)
+        and paragraph[-1] not in "：:"
         and not _MARKER_START.match(paragraph)
         and bool(_HAN.search(paragraph))
     )
@@ -119,8 +120,13 @@ def _derive_title(lead: str) -> str:
 
 
 def _first_sentence(text: str) -> str:
-    end = next((i for i, char in enumerate(text) if char in _SENTENCE_END), len(text))
-    return text[:end]
+    """Up to its first sentence end that is more than an ellipsis: a lead that lists things
+    trails off before saying what they are (口罩、核酸检测试剂、菜篮子……战“疫”必需品……)."""
+    for end in SENTENCE_END.finditer(text):
+        mark = end.group().lstrip("…")
+        if mark.rstrip(CLOSERS):
+            return text[: end.end() - len(mark)]
+    return text
 
 
 def _clauses(sentence: str) -> list[str]:

@@ -2,8 +2,8 @@
 
 The rules, for Chinese policy articles:
 
-* Paragraphs are the lines of ``page_content``; sentences end at 。！？；…!?; together with
-  any closing quotes or brackets right after (”’」』）)]】》). A sentence ending in ： goes on.
+* Paragraphs are the lines of ``page_content``; sentences end as ``index.sentences`` says
+  (。！？；… and closing quotes after them). A sentence ending in ： goes on.
 * A heading is a short line (at most ``HEADING_MAX_CHARS``) that does not end a sentence,
   e.g. ``“三个强化”促进治理效能新提升`` or ``●强化“头雁”效应``. Headings are not chunk
   text: a chunk never crosses one, and carries the heading path above it in ``section``.
@@ -34,17 +34,12 @@ from langchain_core.documents import Document
 
 from index.chunk import Chunk
 from index.script import to_simplified
+from index.sentences import SENTENCE_END, ends_sentence
 
 # Not RecursiveCharacterTextSplitter: it cuts long sentences at ，, overlaps by characters, ignores headings.
 
 HEADING_MAX_CHARS = 40
 
-_CLOSERS = "”’」』）)]】》"
-# Many articles type ASCII ;!? for ；！？. Those end nothing when glued to a letter, digit or
-# comma: ``list.php?id=3``, ``1;2``, or a ? left by mojibake in the middle of a clause.
-_END_MARK = r"(?:[。！？；…]|[!?;](?![0-9A-Za-z=&,，、]))"
-_SENTENCE_END = re.compile(f"{_END_MARK}+[{re.escape(_CLOSERS)}]*")
-_ENDS_SENTENCE = re.compile(f"{_END_MARK}[{re.escape(_CLOSERS)}]*$")
 _TRIMMED_LINE = re.compile(r"\S(?:[^\n]*\S)?")
 # Marker styles of numbered or bulleted headings; the group that matches names the style.
 _MARKER = re.compile(
@@ -157,7 +152,7 @@ def _squash(line: str) -> str:
 
 def _heading_flags(lines: list[str]) -> list[bool]:
     """Which lines head a section: heading-like lines that something sits under (module doc)."""
-    like = [len(line) <= HEADING_MAX_CHARS and not _ENDS_SENTENCE.search(line) for line in lines]
+    like = [len(line) <= HEADING_MAX_CHARS and not ends_sentence(line) for line in lines]
     styles = [_marker_style(line) if heading else None for line, heading in zip(lines, like, strict=True)]
     last_body = max((index for index, heading in enumerate(like) if not heading), default=-1)
 
@@ -195,7 +190,7 @@ def _units(text: str, start: int, end: int, max_chars: int) -> list[_Unit]:
 
 
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    for match in _SENTENCE_END.finditer(text, start, end):
+    for match in SENTENCE_END.finditer(text, start, end):
         yield start, match.end()
         start = _skip_spaces(text, match.end(), end)
     if start < end:

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from index.chunking import HEADING_MAX_CHARS
 from index.script import to_simplified
+from index.sentences import CLOSERS, END_MARK, ends_sentence
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,6 @@ _GLUE = "?^"
 _STRAY_CATEGORIES = {"Co", "Cn", "Cs"}
 _PINYIN_TAIL = re.compile(f"[{_PINYIN_LETTERS}]*\\)")
 _MOJIBAKE_GAP = 2  # common characters allowed between two suspect ones inside a run
-_SENTENCE_END = "。！？!?；;…"
 _AFTER_RUN = re.compile(f"^(?:[{_CJK}]{{1,2}}[，,])?[，,。.；;]?")
 
 # Half-width marks typed between Chinese characters; their full-width forms.
@@ -128,7 +128,8 @@ _CJK_OPEN = "“‘《「『（【"
 _CJK_CLOSE = "”’》」』）】。，、"
 _HALF_PUNCT = re.compile(r"[,:;?!]")
 _HALF_PARENS = re.compile(r"\(([^()\n]*)\)")
-_PARAGRAPH_END = re.compile(r"[。！？!?；;…：:”’」』）)】》]$")
+# A sentence end, a colon before a list, or a closer ending a quoted or bracketed line.
+_PARAGRAPH_END = re.compile(f"(?:{END_MARK}|[：:{re.escape(CLOSERS)}])$")
 _PARAGRAPH_START = re.compile(f"^[{_CJK}]")
 _BOILERPLATE_MAX_CHARS = 200  # the longest boilerplate seen is a ~140-character disclaimer
 _DUPLICATE_MIN_CHARS = 10  # shorter repeats are headings like 背景 that may legitimately recur
@@ -285,7 +286,7 @@ def _drop_mojibake(line: str, counts: Counter[str], warnings: list[str]) -> str:
         # The cut sentence ends here; a stub of one or two characters before the next comma
         # is the tail of a word the run swallowed (千頭萬緒 -> 萬緒,), so it goes too.
         after = after[_AFTER_RUN.match(after).end() :]
-        stop = "" if not before or not after or before[-1] in _SENTENCE_END else "。"
+        stop = "" if not before or not after or ends_sentence(before) else "。"
         line = before + stop + after
     return line
 

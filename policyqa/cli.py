@@ -208,7 +208,7 @@ def _study(args: argparse.Namespace, settings: Settings) -> int:
     if not pack.sources:
         print("study: the index holds nothing on this topic or these articles", file=sys.stderr)
         return 1
-    write_pack(pack, args.out)
+    write_pack(pack, args.out, settings.prompts_dir)
     print(
         f"{len(pack.key_points)} key points, {len(pack.figures)} figures, {len(pack.discussion)} discussion questions, "
         f"{len(pack.quiz)} quiz items from {len(pack.sources)} sources -> {args.out}"

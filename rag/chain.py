@@ -106,7 +106,7 @@ class AnswerChain:
             return self._llm_answer
 
         def extractive(request: Request) -> str:
-            draft = extract_answer(request.standalone, request.hits)
+            draft = extract_answer(request.standalone, request.hits, self.settings.prompts_dir)
             quotes.update(draft.quotes)
             return draft.text
 

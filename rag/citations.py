@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from index.chunk import Chunk
 from index.script import to_simplified
+from index.sentences import SENTENCE_END
 from rag.types import RetrievedChunk
 
 DROPPED = "dropped_citation:"
@@ -33,9 +34,11 @@ _DIGIT = "0-9０-９"
 _MARKER = re.compile(rf"[\[【]\s*([{_DIGIT}]+(?:\s*[,，、]\s*[{_DIGIT}]+)*)\s*[\]】]")
 _CANONICAL_MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(rf"[{_DIGIT}]+(?:,[{_DIGIT}]{{3}})*(?:[.．][{_DIGIT}]+)?\s*[%％]?")
-_QUOTE = re.compile(r"“([^“”]+)”|「([^「」]+)」")
-# Sentence ends as the chunker has them, plus line breaks, with any markers that follow.
-_SENTENCE_END = re.compile(r"(?:[。！？；…!?;]+[”’」』）)]*|\n)(?:\[\d+\])*")
+# Official wording, in “…” or 「…」: group 1 or 2 is the phrase.
+QUOTED = re.compile(r"“([^“”]+)”|「([^「」]+)」")
+# Sentence ends as every stage has them, plus line breaks (an answer's list items end
+# unpunctuated), with the markers that cite the sentence before them.
+_CITED_SENTENCE_END = re.compile(rf"(?:{SENTENCE_END.pattern}|\n)(?:\[\d+\])*")
 
 
 @dataclass(frozen=True)
@@ -61,17 +64,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     the sentence they follow; a sentence end inside an open “ does not end it."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in [*_SENTENCE_END.finditer(text), None]:
+    for match in [*_CITED_SENTENCE_END.finditer(text), None]:
         end = match.end() if match else len(text)
-        if spans and _open_quote(text[slice(*spans[-1])]):
+        if spans and open_quote(text[slice(*spans[-1])]):
             start = spans.pop()[0]
         spans.append(_trim(text, start, end))
         start = end
     return [(s, e) for s, e in spans if s < e]
 
 
-def _open_quote(sentence: str) -> bool:
-    return sentence.count("“") > sentence.count("”")
+def open_quote(text: str) -> bool:
+    """Whether a “ in ``text`` is still open, so punctuation after it is inside the quote."""
+    return text.count("“") > text.count("”")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -121,7 +125,7 @@ def _with_metadata(chunk: Chunk) -> str:
 
 def _unquoted_phrases(text: str, sources: list[tuple[int, int, list[Chunk]]]) -> list[str]:
     warnings = []
-    for match in _QUOTE.finditer(text):
+    for match in QUOTED.finditer(text):
         phrase = _comparable(match.group(1) or match.group(2))
         chunks = [c for start, end, cs in sources if start < match.end() and match.start() < end for c in cs]
         if not any(phrase in _comparable(_with_metadata(chunk)) for chunk in chunks):

@@ -13,7 +13,8 @@ near-duplicates (a reposted copy) and sentences matching less than half as well 
 When another article gives a different figure for a measure of the lead (the same question
 term right before a number, the same unit and words after it), the answer is the two
 sentences, each labelled with its article's date, newest first, so the reader sees both.
-The only words not copied from a source come from prompts/extractive_*.txt.
+The only words not copied from a source come from the templates extractive_*.txt of the
+configured prompts folder.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import jieba.posseg as pseg
 
@@ -66,16 +68,17 @@ class _Sentence:
 
 
 def extract_answer(
-    question: str, hits: Sequence[RetrievedChunk], max_sentences: int = 3, max_chars: int = 220
+    question: str, hits: Sequence[RetrievedChunk], prompts_dir: Path, max_sentences: int = 3, max_chars: int = 220
 ) -> Draft:
-    """An answer of whole cited source sentences; an empty Draft when there are no hits."""
+    """An answer of whole cited source sentences, any labels from the templates in
+    ``prompts_dir``; an empty Draft when there are no hits."""
     sentences = _candidates(question, hits)
     if not sentences:
         return Draft("", {})
     lead = _lead(to_simplified(question).lower(), sentences)
     rival = _conflicting(lead, sentences)
     if rival is not None:
-        return _compose(_dated([lead, rival]))
+        return _compose(_dated([lead, rival], prompts_dir))
     return _compose([("", s) for s in _select(lead, sentences, max_sentences, max_chars)])
 
 
@@ -225,12 +228,13 @@ def _disagree(mine: dict[tuple[str, str], set[str]], theirs: dict[tuple[str, str
     return any(key in mine and mine[key].isdisjoint(values) for key, values in theirs.items())
 
 
-def _dated(sentences: list[_Sentence]) -> list[tuple[str, _Sentence]]:
+def _dated(sentences: list[_Sentence], prompts_dir: Path) -> list[tuple[str, _Sentence]]:
     """Each sentence labelled with its article's date, newest first, undated last."""
-    label = load_text("extractive_conflict")
+    label = load_text("extractive_conflict", prompts_dir)
+    undated = load_text("extractive_undated", prompts_dir)
     # Chunk dates are ISO (2023-06-28), so text order is time order.
     ordered = sorted(sentences, key=lambda s: s.hit.chunk.date or "", reverse=True)
-    return [(label.format(date=s.hit.chunk.date or load_text("extractive_undated")), s) for s in ordered]
+    return [(label.format(date=s.hit.chunk.date or undated), s) for s in ordered]
 
 
 # --- supporting sentences ----------------------------------------------------------------

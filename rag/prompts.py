@@ -1,4 +1,8 @@
-"""Prompt and answer templates live as files in prompts/ and are loaded by name."""
+"""Prompt and answer templates live as files in a prompts folder and are loaded by name.
+
+The folder is always passed in (``Settings.prompts_dir``): with a default, a caller that
+forgot it would silently read the repository's templates instead of the configured ones.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,10 @@ from pathlib import Path
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from policyqa.settings import REPO_ROOT
-
-DEFAULT_DIR = REPO_ROOT / "prompts"
-
 
 @lru_cache(maxsize=64)
-def load_text(name: str, folder: Path = DEFAULT_DIR) -> str:
-    """The template ``prompts/<name>.txt``, stripped; a missing name says which files exist."""
+def load_text(name: str, folder: Path) -> str:
+    """The template ``<folder>/<name>.txt``, stripped; a missing name says which files exist."""
     path = folder / f"{name}.txt"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.txt")))
@@ -22,8 +22,8 @@ def load_text(name: str, folder: Path = DEFAULT_DIR) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def load_chat_prompt(name: str, folder: Path = DEFAULT_DIR) -> ChatPromptTemplate:
-    """``prompts/<name>.system.txt`` + ``prompts/<name>.user.txt`` as a LangChain chat prompt."""
+def load_chat_prompt(name: str, folder: Path) -> ChatPromptTemplate:
+    """``<folder>/<name>.system.txt`` + ``<folder>/<name>.user.txt`` as a LangChain chat prompt."""
     return ChatPromptTemplate.from_messages(
         [("system", load_text(f"{name}.system", folder)), ("human", load_text(f"{name}.user", folder))]
     )

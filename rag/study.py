@@ -13,7 +13,7 @@ next sentence of the same article, so the pack spans its sources.
 * Key points: the best sentences of readable length.
 * Key figures: each number with a unit (1867人, 100%, 2727.5万元; not dates or ordinals)
   and what it counts, the rest of its clause: 全村户籍人口1867人 -> 全村户籍人口.
-* Discussion: templates from prompts/study_discussion_*.txt filled with the best quoted
+* Discussion: the templates study_discussion_*.txt filled with the best quoted
   phrases, section headings and the topic; with an LLM, its questions instead, kept only
   when every quoted phrase and number in them is in the sources.
 * Quiz: a sentence with a number or a quoted phrase blanked out. Multiple choice adds
@@ -41,7 +41,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
 from index.script import to_simplified
-from rag.citations import UNQUOTED_PHRASE, UNSUPPORTED_NUMBER, check_citations, numbers, sentence_spans
+from rag.citations import (
+    QUOTED,
+    UNQUOTED_PHRASE,
+    UNSUPPORTED_NUMBER,
+    check_citations,
+    numbers,
+    open_quote,
+    sentence_spans,
+)
 from rag.evidence import content_terms, term_weights
 from rag.prompts import load_chat_prompt, load_text
 from rag.retrieve import HybridRetriever, SearchFilter
@@ -84,7 +92,6 @@ _FIGURE = re.compile(
 )
 # After these the counted thing follows the figure: 7个综合网格, 10宗村民纠纷.
 _MEASURE_WORDS = frozenset("个 名 条 项 宗 支 期 场 次 件 所 座 栋 处 份 批 类 套 间 张 台 辆 位 户 家".split())
-_QUOTED = re.compile(r"“([^“”]+)”|「([^「」]+)」")
 _QUESTION_END = re.compile(r"[？?][”’」』）)]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:。！？!?]")  # not brackets: 39个村（社区）软弱涣散党组织
@@ -179,6 +186,7 @@ def build_study_pack(
     on the whole articles ``doc_ids`` when there is no topic; with ``llm`` the model writes
     the discussion questions."""
     topic = topic.strip()
+    prompts_dir = retriever.settings.prompts_dir
     hits = _gather(topic, retriever, doc_ids, k)
     sentences = _sentences(topic, hits)
     points = _spread(s for s in sentences if _fits(s.text, KEY_POINT_CHARS))[:MAX_KEY_POINTS]
@@ -199,12 +207,12 @@ def build_study_pack(
             KeyFigure(f.number, f.what, n(f.sentence))
             for f in sorted(figures, key=lambda f: (n(f.sentence), f.sentence.start, f.start))
         ],
-        discussion=_discussion(topic, sentences, hits),
-        quiz=[_quiz_item(q, n(q.fact.sentence)) for q in questions],
+        discussion=_discussion(topic, sentences, hits, prompts_dir),
+        quiz=[_quiz_item(q, n(q.fact.sentence), prompts_dir) for q in questions],
         sources=sources,
     )
     if llm is not None and sources:
-        _ask_llm(pack, llm, [hits[hit] for hit in numbering], retriever.settings.prompts_dir)
+        _ask_llm(pack, llm, [hits[hit] for hit in numbering], prompts_dir)
     return pack
 
 
@@ -240,7 +248,7 @@ def _sentences(topic: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
     for i, start, text, plain in unique:
         on_topic = sum(w for t, w in weights.items() if t in plain) / total
         echo = sum(w in plain for w in headings[i]) / (len(headings[i]) or 1)
-        score = on_topic + ECHO_WEIGHT * echo + QUOTE_BONUS * bool(_QUOTED.search(text)) + RANK_WEIGHT / (i + 1)
+        score = on_topic + ECHO_WEIGHT * echo + QUOTE_BONUS * bool(QUOTED.search(text)) + RANK_WEIGHT / (i + 1)
         sentences.append(_Sentence(i, start, text, _article(hits[i]), score))
     return sentences
 
@@ -315,7 +323,7 @@ def _counted(text: str, match: re.Match[str]) -> str:
     a measure word (7个综合网格 -> 综合网格) unless they say too little (1495间房屋 ->
     综合网格内的房屋), else the words around it (全村户籍人口1867人 -> 全村户籍人口)."""
     # A comma inside quotes is part of a phrase: “党员群众同心,共治共建家园”12个字.
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text) if not _open_quote(text[: m.start()])]
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text) if not open_quote(text[: m.start()])]
     others = [m for m in _FIGURE.finditer(text) if m.start() != match.start()]
     lefts = [b + 1 for b in breaks if b < match.start()] + [m.end() for m in others if m.end() <= match.start()]
     rights = [b for b in breaks if b >= match.end()] + [m.start() for m in others if m.start() >= match.end()]
@@ -325,10 +333,6 @@ def _counted(text: str, match: re.Match[str]) -> str:
         return after.strip()
     # Past a plain unit a 、 starts the next item: 党员干部4200人、镇街机关和企事业单位3.48万人.
     return (before + after.split("、")[0]).strip()
-
-
-def _open_quote(text: str) -> bool:
-    return text.count("“") > text.count("”")
 
 
 # --- quiz --------------------------------------------------------------------------------
@@ -364,7 +368,7 @@ def _facts(sentence: _Sentence) -> list[_Fact]:
     the stem does not give the answer away."""
     text = sentence.text
     found = [_Fact(sentence, *m.span("value"), _unit(m)) for m in _FIGURE.finditer(text)]
-    for match in _QUOTED.finditer(text):
+    for match in QUOTED.finditer(text):
         group = 1 if match.group(1) else 2
         if _fits(match.group(group), QUIZ_PHRASE_CHARS) and _CJK.search(match.group(group)):
             found.append(_Fact(sentence, *match.span(group), "phrase"))
@@ -407,11 +411,11 @@ def _distance(fact: _Fact, other: _Fact) -> tuple[float, ...]:
     return (abs(math.log1p(float(_same(other))) - math.log1p(float(_same(fact)))),)
 
 
-def _quiz_item(question: _Question, n: int) -> QuizItem:
+def _quiz_item(question: _Question, n: int, prompts_dir: Path) -> QuizItem:
     fact = question.fact
     if not question.distractors:
         return QuizItem("blank", fact.blanked(), [], fact.answer, n, fact.sentence.text)
-    stem = load_text("study_quiz_choice").format(sentence=fact.blanked())
+    stem = load_text("study_quiz_choice", prompts_dir).format(sentence=fact.blanked())
     # A hash, not random: the same sources give the same pack, answer key and all.
     options = sorted([fact.answer, *question.distractors], key=lambda o: hashlib.sha1(f"{stem}|{o}".encode()).digest())
     return QuizItem("choice", stem, options, fact.answer, n, fact.sentence.text)
@@ -420,21 +424,25 @@ def _quiz_item(question: _Question, n: int) -> QuizItem:
 # --- discussion --------------------------------------------------------------------------
 
 
-def _discussion(topic: str, sentences: list[_Sentence], hits: Sequence[RetrievedChunk]) -> list[str]:
+def _discussion(
+    topic: str, sentences: list[_Sentence], hits: Sequence[RetrievedChunk], prompts_dir: Path
+) -> list[str]:
     """Templates filled with the best 提法, then headings, then the topic, then general ones."""
     phrases = [f"“{to_simplified(p)}”" for p in _phrases(sentences, hits)[:PER_TEMPLATE_KIND]]
     headings = _headings(sentences, hits)[:PER_TEMPLATE_KIND]
-    questions = [t.format(phrase=p) for p, t in zip(phrases, cycle(_templates("study_discussion_phrase")))]
-    questions += [t.format(heading=h) for h, t in zip(headings, cycle(_templates("study_discussion_heading")))]
+    by_phrase = cycle(_templates("study_discussion_phrase", prompts_dir))
+    by_heading = cycle(_templates("study_discussion_heading", prompts_dir))
+    questions = [t.format(phrase=p) for p, t in zip(phrases, by_phrase)]
+    questions += [t.format(heading=h) for h, t in zip(headings, by_heading)]
     if topic:
-        questions += [t.format(topic=topic) for t in _templates("study_discussion_topic")]
+        questions += [t.format(topic=topic) for t in _templates("study_discussion_topic", prompts_dir)]
     # Enough of these to reach MIN_DISCUSSION on articles without a quote or a heading.
-    questions += _templates("study_discussion_general")
+    questions += _templates("study_discussion_general", prompts_dir)
     return list(dict.fromkeys(questions))[:MAX_DISCUSSION]
 
 
-def _templates(name: str) -> list[str]:
-    return load_text(name).splitlines()
+def _templates(name: str, prompts_dir: Path) -> list[str]:
+    return load_text(name, prompts_dir).splitlines()
 
 
 def _phrases(sentences: list[_Sentence], hits: Sequence[RetrievedChunk]) -> list[str]:
@@ -445,7 +453,7 @@ def _phrases(sentences: list[_Sentence], hits: Sequence[RetrievedChunk]) -> list
     headings = {hit.chunk.title for hit in hits} | {hit.chunk.section for hit in hits}
     quoted = [(s.text, s.score) for s in sentences] + [(h, HEADING_PHRASE_BONUS) for h in headings]
     for text, score in quoted:
-        for match in _QUOTED.finditer(text):
+        for match in QUOTED.finditer(text):
             phrase = match.group(1) or match.group(2)
             if _fits(phrase, DISCUSSION_PHRASE_CHARS) and _CJK.search(phrase):
                 written.setdefault(_plain(phrase), phrase)

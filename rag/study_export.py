@@ -1,6 +1,7 @@
 """A StudyPack as Markdown or as a Word document, from one list of blocks so both carry
 the same sections: key points, figures (a real table), discussion, quiz, answer key, and
-the sources as references in GB/T 7714 style for news. Fixed text comes from prompts/."""
+the sources as references in GB/T 7714 style for news. Fixed text comes from the
+templates of the configured prompts folder."""
 
 from __future__ import annotations
 
@@ -69,66 +70,66 @@ def _references(sources: list[Citation]) -> list[str]:
     return ["".join(f"[{c.n}]" for c in group) + f" {_described(group[0])}" for group in groups]
 
 
-def to_markdown(pack: StudyPack) -> str:
-    return "\n\n".join(_markdown(block) for block in _blocks(pack)) + "\n"
+def to_markdown(pack: StudyPack, prompts_dir: Path) -> str:
+    return "\n\n".join(_markdown(block) for block in _blocks(pack, prompts_dir)) + "\n"
 
 
-def write_docx(pack: StudyPack, path: Path) -> Path:
+def write_docx(pack: StudyPack, path: Path, prompts_dir: Path) -> Path:
     document = Document()
     document.styles["Normal"].element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
-    for block in _blocks(pack):
+    for block in _blocks(pack, prompts_dir):
         _add_to_docx(document, block)
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
     return path
 
 
-def write_pack(pack: StudyPack, path: Path) -> Path:
+def write_pack(pack: StudyPack, path: Path, prompts_dir: Path) -> Path:
     """The pack in the format ``path`` ends with, one of ``FORMATS``."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"a study pack is written as {' or '.join(FORMATS)}, not {path.name!r}")
     if suffix == ".docx":
-        return write_docx(pack, path)
+        return write_docx(pack, path, prompts_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_markdown(pack), encoding="utf-8")
+    path.write_text(to_markdown(pack, prompts_dir), encoding="utf-8")
     return path
 
 
 # --- the sections, once --------------------------------------------------------------------
 
 
-def _blocks(pack: StudyPack) -> list[_Block]:
-    blocks: list[_Block] = [_Heading(load_text("study_title").format(topic=pack.topic), 0)]
-    blocks.append(_Heading(load_text("study_heading_key_points"), 1))
+def _blocks(pack: StudyPack, prompts_dir: Path) -> list[_Block]:
+    blocks: list[_Block] = [_Heading(load_text("study_title", prompts_dir).format(topic=pack.topic), 0)]
+    blocks.append(_Heading(load_text("study_heading_key_points", prompts_dir), 1))
     blocks += [_Paragraph(f"{i}. {point.text}[{point.n}]") for i, point in enumerate(pack.key_points, 1)]
-    blocks.append(_Heading(load_text("study_heading_figures"), 1))
+    blocks.append(_Heading(load_text("study_heading_figures", prompts_dir), 1))
     rows = [[figure.number, figure.what, f"[{figure.n}]"] for figure in pack.figures]
-    blocks.append(_Table(load_text("study_figure_columns").splitlines(), rows))
-    blocks.append(_Heading(load_text("study_heading_discussion"), 1))
+    blocks.append(_Table(load_text("study_figure_columns", prompts_dir).splitlines(), rows))
+    blocks.append(_Heading(load_text("study_heading_discussion", prompts_dir), 1))
     blocks += [_Paragraph(f"{i}. {question}") for i, question in enumerate(pack.discussion, 1)]
-    blocks += _quiz_blocks(pack.quiz)
-    blocks.append(_Heading(load_text("study_heading_references"), 1))
+    blocks += _quiz_blocks(pack.quiz, prompts_dir)
+    blocks.append(_Heading(load_text("study_heading_references", prompts_dir), 1))
     blocks += [_Paragraph(entry) for entry in _references(pack.sources)]
     return blocks
 
 
-def _quiz_blocks(quiz: list[QuizItem]) -> list[_Block]:
+def _quiz_blocks(quiz: list[QuizItem], prompts_dir: Path) -> list[_Block]:
     """Questions numbered through both kinds, then the answer key with the same numbers."""
     numbered = list(enumerate(quiz, 1))
-    blocks: list[_Block] = [_Heading(load_text("study_heading_quiz"), 1)]
+    blocks: list[_Block] = [_Heading(load_text("study_heading_quiz", prompts_dir), 1)]
     for kind in ("choice", "blank"):
         items = [(i, item) for i, item in numbered if item.kind == kind]
         if items:
-            blocks.append(_Heading(load_text(f"study_heading_{kind}"), 2))
+            blocks.append(_Heading(load_text(f"study_heading_{kind}", prompts_dir), 2))
         for i, item in items:
             blocks.append(_Paragraph(f"{i}. {item.stem}"))
             if item.options:
                 blocks.append(_Paragraph("　".join(f"{LETTERS[j]}. {option}" for j, option in enumerate(item.options))))
-    blocks.append(_Heading(load_text("study_heading_answers"), 1))
+    blocks.append(_Heading(load_text("study_heading_answers", prompts_dir), 1))
     for i, item in numbered:
         blocks.append(_Paragraph(f"{i}. {_answer(item)}"))
-        blocks.append(_Quote(load_text("study_answer_basis").format(n=item.n, sentence=item.sentence)))
+        blocks.append(_Quote(load_text("study_answer_basis", prompts_dir).format(n=item.n, sentence=item.sentence)))
     return blocks
 
 

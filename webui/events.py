@@ -165,10 +165,11 @@ class StudyEvents:
         if not pack.sources:
             raise gr.Error("文库中没有找到与这个主题相关的内容，请换个说法或选择文章。")
         folder = download_dir()
-        markdown = to_markdown(pack)
+        prompts_dir = self.backend.settings.prompts_dir
+        markdown = to_markdown(pack, prompts_dir)
         md_path = folder / "学习材料.md"
         md_path.write_text(markdown, encoding="utf-8")
-        docx_path = write_docx(pack, folder / "学习材料.docx")
+        docx_path = write_docx(pack, folder / "学习材料.docx", prompts_dir)
         return (
             markdown,
             gr.DownloadButton(value=str(md_path), interactive=True),

@@ -103,6 +103,14 @@ def test_sentences_keep_their_markers_and_quotes_stay_whole():
     ]
 
 
+def test_sentences_end_where_the_chunker_ends_them():
+    text = "本台播发央视快评《向着新目标，奋楫再出发！》详见list.php?id=3。[1]"
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "本台播发央视快评《向着新目标，奋楫再出发！》",
+        "详见list.php?id=3。[1]",
+    ]
+
+
 def test_numbers_are_normalised():
     assert list(numbers("１,８６７人、42.50 %、007号、3.0")) == ["1867", "42.5%", "7", "3"]
     assert list(numbers("18，100%")) == ["18", "100%"]  # a full-width comma separates, never groups

@@ -16,6 +16,7 @@ from rag.types import RetrievedChunk
 from tests.rag.conftest import as_hits, make_chunk
 from tests.rag.fake_openai import FakeOpenAI
 
+PROMPTS = Settings().prompts_dir
 CENSUS = "截至2023年1月,全村户籍人口1867人,外来人员约8500人。"
 MODEL = "初步探索形成“强基治理、精准治理、平安治理、智慧治理、长效治理”的东华村“五治”工作模式。"
 QUESTION = "东华村户籍人口有多少？"
@@ -59,7 +60,7 @@ def test_answer_chain_sends_the_rules_the_sources_and_the_question(hits):
     assert body["temperature"] == 0
     messages = sent_messages(fake)
     assert "[1]" in messages["system"]
-    assert load_text("llm_refusal") in messages["system"]
+    assert load_text("llm_refusal", PROMPTS) in messages["system"]
     assert "{" not in messages["system"]  # every template variable was filled
     assert format_sources(hits) in messages["user"]
     assert QUESTION in messages["user"]
@@ -85,7 +86,7 @@ def test_condense_chain_makes_a_follow_up_standalone():
     messages = sent_messages(fake)
     assert history in messages["user"]
     assert "那中山呢？" in messages["user"]
-    assert messages["system"] == load_text("condense.system")
+    assert messages["system"] == load_text("condense.system", PROMPTS)
 
 
 def test_a_missing_base_url_says_which_variable_to_set():

@@ -114,6 +114,14 @@ def test_sources_quote_the_sentences_the_pack_uses(donghua):
     assert used <= quoted
 
 
+def test_quiz_stems_come_from_the_configured_prompts_folder(donghua, edited_prompts):
+    settings = edited_prompts("study_quiz_choice", "选一选：{sentence}")
+    pack = build_study_pack("东华村", FixedRetriever(donghua.hits, settings))
+
+    choices = [item for item in pack.quiz if item.kind == "choice"]
+    assert choices and all(item.stem.startswith("选一选：") for item in choices)
+
+
 def test_nothing_retrieved_gives_an_empty_pack():
     pack = build_study_pack("深圳", FixedRetriever([], Settings()))
 

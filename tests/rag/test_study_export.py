@@ -7,6 +7,7 @@ from dataclasses import replace
 import docx
 import pytest
 
+from policyqa.settings import Settings
 from rag.prompts import load_text
 from rag.retrieve import HybridRetriever
 from rag.study import KeyFigure, KeyPoint, QuizItem, StudyPack, build_study_pack
@@ -14,6 +15,7 @@ from rag.study_export import reference, to_markdown, write_docx, write_pack
 from rag.types import Citation
 from tests.rag.conftest import make_chunk
 
+PROMPTS = Settings().prompts_dir
 TITLE = "东莞东城街道：“三三三”模式提升党建引领基层治理质效"
 LEAD = "东莞东城街道全面实施党建领航“三三三”发展模式。"
 CHIEFS = "社区党组织书记100%实现“一肩挑”。"
@@ -59,69 +61,75 @@ def test_reference_in_gbt_7714_news_style():
 
 
 def test_docx_reads_back_with_every_section(pack, tmp_path):
-    path = write_docx(pack, tmp_path / "out" / "pack.docx")
+    path = write_docx(pack, tmp_path / "out" / "pack.docx", PROMPTS)
     document = docx.Document(str(path))
     paragraphs = [p.text for p in document.paragraphs]
     headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
 
-    assert headings == [load_text("study_title").format(topic="基层党建"), *map(load_text, SECTIONS)]
+    title = load_text("study_title", PROMPTS).format(topic="基层党建")
+    assert headings == [title, *(load_text(name, PROMPTS) for name in SECTIONS)]
     text = "\n".join(paragraphs)
     for point in pack.key_points:
         assert f"{point.text}[{point.n}]" in text
     for question in pack.discussion:
         assert question in text
     assert "A. 一肩挑　B. 三三三　C. 两委" in paragraphs
-    answers = paragraphs[paragraphs.index(load_text("study_heading_answers")) :]
+    answers = paragraphs[paragraphs.index(load_text("study_heading_answers", PROMPTS)) :]
     assert "1. B. 三三三" in answers and "2. 100" in answers  # numbered as the questions
     for item in pack.quiz:
         assert any(item.stem in p for p in paragraphs)
-        assert load_text("study_answer_basis").format(n=item.n, sentence=item.sentence) in answers
+        assert load_text("study_answer_basis", PROMPTS).format(n=item.n, sentence=item.sentence) in answers
     assert paragraphs[-1] == f"[1][2] 新快报. {TITLE}[N]. 2023-06-28."  # one article, listed once
 
 
 def test_docx_figures_are_a_real_table(pack, tmp_path):
-    table = docx.Document(str(write_docx(pack, tmp_path / "pack.docx"))).tables[0]
+    table = docx.Document(str(write_docx(pack, tmp_path / "pack.docx", PROMPTS))).tables[0]
     rows = [[cell.text for cell in row.cells] for row in table.rows]
 
-    assert rows[0] == load_text("study_figure_columns").splitlines()
+    assert rows[0] == load_text("study_figure_columns", PROMPTS).splitlines()
     assert rows[1:] == [[f.number, f.what, f"[{f.n}]"] for f in pack.figures]
 
 
 def test_markdown_has_every_section_and_the_answer_key(pack):
-    markdown = to_markdown(pack)
+    markdown = to_markdown(pack, PROMPTS)
 
     assert markdown.startswith("# 基层党建")
     for name in SECTIONS:
-        assert load_text(name) in markdown
+        assert load_text(name, PROMPTS) in markdown
     assert "| 100% | 社区党组织书记实现“一肩挑” | [2] |" in markdown
-    assert f"> {load_text('study_answer_basis').format(n=2, sentence=CHIEFS)}" in markdown
+    assert f"> {load_text('study_answer_basis', PROMPTS).format(n=2, sentence=CHIEFS)}" in markdown
     assert f"[1][2] 新快报. {TITLE}[N]. 2023-06-28." in markdown
+
+
+def test_headings_come_from_the_configured_prompts_folder(pack, edited_prompts):
+    settings = edited_prompts("study_heading_figures", "数字里的党建")
+    assert "## 数字里的党建" in to_markdown(pack, settings.prompts_dir)
 
 
 def test_sources_of_different_articles_are_listed_apart(pack):
     other = replace(citation(2, CHIEFS), doc_id="004", source=None, title="东莞：基层党组织坚强有力", date=None)
-    markdown = to_markdown(replace(pack, sources=[pack.sources[0], other]))
+    markdown = to_markdown(replace(pack, sources=[pack.sources[0], other]), PROMPTS)
 
     assert f"[1] 新快报. {TITLE}[N]. 2023-06-28." in markdown
     assert "[2] 东莞：基层党组织坚强有力[N]." in markdown
 
 
 def test_write_pack_picks_the_format_from_the_extension(pack, tmp_path):
-    assert write_pack(pack, tmp_path / "pack.md").read_text(encoding="utf-8") == to_markdown(pack)
-    assert docx.Document(str(write_pack(pack, tmp_path / "pack.DOCX"))).tables
+    assert write_pack(pack, tmp_path / "pack.md", PROMPTS).read_text(encoding="utf-8") == to_markdown(pack, PROMPTS)
+    assert docx.Document(str(write_pack(pack, tmp_path / "pack.DOCX", PROMPTS))).tables
     with pytest.raises(ValueError, match="docx"):
-        write_pack(pack, tmp_path / "pack.pdf")
+        write_pack(pack, tmp_path / "pack.pdf", PROMPTS)
 
 
 @pytest.mark.e2e
 def test_a_real_pack_opens_as_docx_with_its_quiz_and_answers(sample_index, tmp_path):
     retriever = HybridRetriever(sample_index.store, sample_index.settings)
     pack = build_study_pack("城中村治理", retriever)
-    document = docx.Document(str(write_docx(pack, tmp_path / "pack.docx")))
+    document = docx.Document(str(write_docx(pack, tmp_path / "pack.docx", PROMPTS)))
     text = "\n".join(p.text for p in document.paragraphs)
 
     assert len(document.tables[0].rows) == len(pack.figures) + 1
     for item in pack.quiz:
         assert item.stem in text
-        assert load_text("study_answer_basis").format(n=item.n, sentence=item.sentence) in text
+        assert load_text("study_answer_basis", PROMPTS).format(n=item.n, sentence=item.sentence) in text
         assert all(option in text for option in item.options)
