@@ -84,9 +84,10 @@ class Ingestor:
             report.files_unchanged += 1
             report.documents += len(self.catalog.file_doc_ids(key))
             return False
+        base_id = self._base_id(path, key)
         docs: list[Document] = []
         for source in load_file(path):
-            built, counts = build_documents(source, path.stem)
+            built, counts = build_documents(source, base_id)
             docs += built
             cleaning.update(counts)
         signatures = [self._link_copy(d) for d in docs]
@@ -95,13 +96,26 @@ class Ingestor:
         report.chunks_embedded += self.store.add(chunks, self.settings.embed_batch_size, self.on_embedded)
         stale = old - {c.chunk_id for c in chunks}
         self.store.delete(stale)
-        self.catalog.replace_file(key, sha, docs, signatures)
+        self.catalog.replace_file(key, sha, base_id, docs, signatures)
         report.documents += len(docs)
         report.duplicates += sum(1 for d in docs if d.metadata.get("canonical_doc_id"))
         report.chunks += len(chunks)
         report.chunks_removed += len(stale)
         report.warnings += [f"{path.name}: {w}" for d in docs[:1] for w in d.metadata["warnings"]]
         return True
+
+    def _base_id(self, path: Path, key: str) -> str:
+        """What the file's articles are named after: its stem, unless another file took it first.
+
+        Same-named files in two folders would otherwise overwrite each other's articles. The
+        catalog keeps the choice, so a file keeps its ids whichever of the two changes later.
+        """
+        known = self.catalog.base_id(key)
+        if known is not None:
+            return known
+        if not self.catalog.has_base_id(path.stem):
+            return path.stem
+        return f"{path.stem}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
 
     def _link_copy(self, doc: Document):
         values = signature(to_simplified(doc.page_content))

@@ -122,3 +122,21 @@ def test_cli_ingest_reports_json_and_export_writes_every_chunk(tmp_path):
     lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == report["chunks"]
     assert set(json.loads(lines[0])) == {"chunk_id", "doc_id", "title", "date", "source", "path", "text"}
+
+
+def test_same_named_files_in_two_folders_get_their_own_lasting_ids(tmp_path):
+    first, second = tmp_path / "a" / "report.txt", tmp_path / "b" / "report.txt"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    first.write_text("东华村召开村民代表大会。会议表决通过了村规民约修订稿。", encoding="utf-8")
+    second.write_text("市捐赠站开展主题党日活动。退休党员集中学习党章。", encoding="utf-8")
+    with open_index(make_settings(tmp_path / "data")) as idx:
+        idx.ingest([tmp_path / "a", tmp_path / "b"])
+        ids = {d.metadata["path"]: d.metadata["doc_id"] for d in idx.documents()}
+        second.write_text("市捐赠站开展主题党日活动。在职党员重温入党誓词。", encoding="utf-8")
+        idx.ingest([tmp_path / "a", tmp_path / "b"])
+        after = {d.metadata["path"]: d.metadata["doc_id"] for d in idx.documents()}
+        texts = " ".join(r["text"] for r in idx.export_rows())
+    assert ids[str(first)] == "report", "a stem no other file has stays the id"
+    assert ids[str(second)].startswith("report-") and after == ids
+    assert "村规民约" in texts and "入党誓词" in texts and "集中学习" not in texts
