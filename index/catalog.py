@@ -90,6 +90,31 @@ class Catalog:
             self._db.execute("DELETE FROM files WHERE path = ?", (path,))
         return doc_ids
 
+    def repoint_copies(self, gone: list[str]) -> dict[str, str]:
+        """Hand each removed canonical article's role to its earliest stored copy; point the rest at it.
+
+        Rowid order is the order articles were stored, so the copy indexed longest takes over,
+        as it would have had it been read first. Returns the new story id of every copy changed.
+        """
+        if not gone:
+            return {}
+        rows = self._db.execute(
+            "SELECT doc_id, metadata FROM documents WHERE json_extract(metadata, '$.canonical_doc_id') "
+            f"IN ({', '.join('?' * len(gone))}) ORDER BY rowid",
+            gone,
+        ).fetchall()
+        heirs: dict[str, str] = {}
+        stories: dict[str, str] = {}
+        updates = []
+        for doc_id, text in rows:
+            meta = json.loads(text)
+            stories[doc_id] = heirs.setdefault(meta["canonical_doc_id"], doc_id)
+            meta["canonical_doc_id"] = None if stories[doc_id] == doc_id else stories[doc_id]
+            updates.append((json.dumps(meta, ensure_ascii=False), doc_id))
+        with self._db:
+            self._db.executemany("UPDATE documents SET metadata = ? WHERE doc_id = ?", updates)
+        return stories
+
     def _delete_docs_of(self, path: str) -> None:
         self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
 
