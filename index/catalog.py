@@ -1,6 +1,7 @@
 """SQLite catalog of ingested files and their articles, beside Chroma.
 
-It remembers each file's content hash (so unchanged files cost nothing), each article's
+It remembers each file's content hash (so unchanged files cost nothing), the id its
+articles are named after (so they keep their ids when the file changes), each article's
 cleaned text (the UI shows the whole article) and its MinHash (to find reposted copies).
 """
 
@@ -16,7 +17,7 @@ from langchain_core.documents import Document
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL, base_id TEXT
 );
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, text TEXT NOT NULL,
@@ -32,6 +33,16 @@ class Catalog:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(db_path)
         self._db.executescript(_SCHEMA)
+        self._add_base_ids()
+
+    def _add_base_ids(self) -> None:
+        """Catalogs written before base ids were kept named every file's articles after its stem."""
+        if "base_id" in {row[1] for row in self._db.execute("PRAGMA table_info(files)")}:
+            return
+        with self._db:
+            self._db.execute("ALTER TABLE files ADD COLUMN base_id TEXT")
+            stems = [(Path(p).stem, p) for p in self.paths()]
+            self._db.executemany("UPDATE files SET base_id = ? WHERE path = ?", stems)
 
     def close(self) -> None:
         self._db.close()
@@ -44,16 +55,25 @@ class Catalog:
         row = self._db.execute("SELECT doc_ids FROM files WHERE path = ?", (path,)).fetchone()
         return json.loads(row[0]) if row else []
 
+    def base_id(self, path: str) -> str | None:
+        row = self._db.execute("SELECT base_id FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def has_base_id(self, base_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM files WHERE base_id = ?", (base_id,)).fetchone() is not None
+
     def paths(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT path FROM files ORDER BY path")]
 
-    def replace_file(self, path: str, sha256: str, docs: list[Document], minhashes: list[np.ndarray]) -> None:
+    def replace_file(
+        self, path: str, sha256: str, base_id: str, docs: list[Document], minhashes: list[np.ndarray]
+    ) -> None:
         """Swap a file's articles for new ones in one transaction, so a crash leaves the old ones."""
         with self._db:
             self._delete_docs_of(path)
             self._db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
-                (path, sha256, json.dumps([d.metadata["doc_id"] for d in docs])),
+                "INSERT OR REPLACE INTO files (path, sha256, doc_ids, base_id) VALUES (?, ?, ?, ?)",
+                (path, sha256, json.dumps([d.metadata["doc_id"] for d in docs]), base_id),
             )
             self._db.executemany(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
@@ -69,6 +89,31 @@ class Catalog:
             self._delete_docs_of(path)
             self._db.execute("DELETE FROM files WHERE path = ?", (path,))
         return doc_ids
+
+    def repoint_copies(self, gone: list[str]) -> dict[str, str]:
+        """Hand each removed canonical article's role to its earliest stored copy; point the rest at it.
+
+        Rowid order is the order articles were stored, so the copy indexed longest takes over,
+        as it would have had it been read first. Returns the new story id of every copy changed.
+        """
+        if not gone:
+            return {}
+        rows = self._db.execute(
+            "SELECT doc_id, metadata FROM documents WHERE json_extract(metadata, '$.canonical_doc_id') "
+            f"IN ({', '.join('?' * len(gone))}) ORDER BY rowid",
+            gone,
+        ).fetchall()
+        heirs: dict[str, str] = {}
+        stories: dict[str, str] = {}
+        updates = []
+        for doc_id, text in rows:
+            meta = json.loads(text)
+            stories[doc_id] = heirs.setdefault(meta["canonical_doc_id"], doc_id)
+            meta["canonical_doc_id"] = None if stories[doc_id] == doc_id else stories[doc_id]
+            updates.append((json.dumps(meta, ensure_ascii=False), doc_id))
+        with self._db:
+            self._db.executemany("UPDATE documents SET metadata = ? WHERE doc_id = ?", updates)
+        return stories
 
     def _delete_docs_of(self, path: str) -> None:
         self._db.execute("DELETE FROM documents WHERE path = ?", (path,))

@@ -45,6 +45,14 @@ class NearDuplicates:
         self._canonical[doc_id] = canonical
         self._sigs[doc_id] = mh
 
+    def forget(self, gone: list[str], stories: dict[str, str]) -> None:
+        """Drop removed articles, and take the new canonical of copies that pointed at them."""
+        for doc_id in gone:
+            if self._canonical.pop(doc_id, None) is not None:
+                self._lsh.remove(doc_id)
+                del self._sigs[doc_id]
+        self._canonical.update(stories)
+
     def canonical_for(self, doc_id: str, values: np.ndarray) -> str | None:
         """The canonical doc_id of the most similar other article above the threshold."""
         mh = MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=_SCHEME)

@@ -41,6 +41,20 @@ class IngestReport:
         return asdict(self)
 
 
+def repoint_copies(catalog: Catalog, store: ChunkStore, gone: list[str]) -> dict[str, str]:
+    """Keep copies of removed articles from pointing at a doc_id that no longer exists."""
+    stories = catalog.repoint_copies(gone)
+    store.set_story_ids(stories)
+    return stories
+
+
+def forget_file(catalog: Catalog, store: ChunkStore, path: str) -> tuple[list[str], dict[str, str]]:
+    """Drop a file's articles and chunks: its doc_ids, and the new story id of each copy re-pointed."""
+    doc_ids = catalog.remove_file(path)
+    store.delete(store.chunk_ids_of(doc_ids))
+    return doc_ids, repoint_copies(catalog, store, doc_ids)
+
+
 @dataclass
 class Ingestor:
     """Runs one ingest over a store and its catalog."""
@@ -84,24 +98,45 @@ class Ingestor:
             report.files_unchanged += 1
             report.documents += len(self.catalog.file_doc_ids(key))
             return False
+        base_id = self._base_id(path, key)
         docs: list[Document] = []
         for source in load_file(path):
-            built, counts = build_documents(source, path.stem)
+            built, counts = build_documents(source, base_id)
             docs += built
             cleaning.update(counts)
         signatures = [self._link_copy(d) for d in docs]
         chunks = [c for d in docs for c in self._chunks(d)]
-        old = self.store.chunk_ids_of(self.catalog.file_doc_ids(key))
+        old_ids = self.catalog.file_doc_ids(key)
+        old = self.store.chunk_ids_of(old_ids)
         report.chunks_embedded += self.store.add(chunks, self.settings.embed_batch_size, self.on_embedded)
         stale = old - {c.chunk_id for c in chunks}
         self.store.delete(stale)
-        self.catalog.replace_file(key, sha, docs, signatures)
+        self.catalog.replace_file(key, sha, base_id, docs, signatures)
+        self._forget_dropped(old_ids, docs)
         report.documents += len(docs)
         report.duplicates += sum(1 for d in docs if d.metadata.get("canonical_doc_id"))
         report.chunks += len(chunks)
         report.chunks_removed += len(stale)
         report.warnings += [f"{path.name}: {w}" for d in docs[:1] for w in d.metadata["warnings"]]
         return True
+
+    def _forget_dropped(self, old_ids: list[str], docs: list[Document]) -> None:
+        """An article a changed file no longer has (x split into x#1 and x#2) may be another's canonical."""
+        gone = sorted(set(old_ids) - {d.metadata["doc_id"] for d in docs})
+        self._dedup.forget(gone, repoint_copies(self.catalog, self.store, gone))
+
+    def _base_id(self, path: Path, key: str) -> str:
+        """What the file's articles are named after: its stem, unless another file took it first.
+
+        Same-named files in two folders would otherwise overwrite each other's articles. The
+        catalog keeps the choice, so a file keeps its ids whichever of the two changes later.
+        """
+        known = self.catalog.base_id(key)
+        if known is not None:
+            return known
+        if not self.catalog.has_base_id(path.stem):
+            return path.stem
+        return f"{path.stem}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
 
     def _link_copy(self, doc: Document):
         values = signature(to_simplified(doc.page_content))
@@ -121,6 +156,6 @@ class Ingestor:
     def _prune(self, report: IngestReport) -> bool:
         gone = [p for p in self.catalog.paths() if not Path(p).exists()]
         for path in gone:
-            self.store.delete(self.store.chunk_ids_of(self.catalog.remove_file(path)))
+            self._dedup.forget(*forget_file(self.catalog, self.store, path))
         report.pruned_files = len(gone)
         return bool(gone)

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from index.catalog import Catalog
 from index.embedding import build_embeddings, lazy_embeddings
-from index.pipeline import IngestReport, Ingestor
+from index.pipeline import IngestReport, Ingestor, forget_file
 from index.store import ChunkStore
 from policyqa.settings import Settings
 
@@ -33,9 +33,11 @@ class Index:
             return Ingestor(self.settings, self.store, self.catalog, bar.update).run(paths, prune)
 
     def remove_file(self, path: str) -> list[str]:
-        """Forget one ingested file (its catalog path): its articles and their chunks. Returns their doc_ids."""
-        doc_ids = self.catalog.remove_file(path)
-        self.store.delete(self.store.chunk_ids_of(doc_ids))
+        """Forget one ingested file (its catalog path): its articles and their chunks. Returns their doc_ids.
+
+        Copies of those articles are re-pointed at one that remains.
+        """
+        doc_ids, _ = forget_file(self.catalog, self.store, path)
         self.store.rebuild_bm25()
         return doc_ids
 

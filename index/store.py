@@ -116,6 +116,13 @@ class ChunkStore:
         for i in range(0, len(ids), _PAGE):
             self.vectors.delete(ids=ids[i : i + _PAGE])
 
+    def set_story_ids(self, stories: dict[str, str]) -> None:
+        """Re-point articles' chunks at another story: a metadata update, the vectors stay."""
+        for doc_id, story in stories.items():
+            ids = sorted(self.chunk_ids_of([doc_id]))
+            if ids:  # Chroma rejects an empty id list
+                self.vectors._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
+
     def chunks(self) -> Iterator[Chunk]:
         for offset in range(0, self.count(), _PAGE):
             page = self.vectors.get(limit=_PAGE, offset=offset, include=["metadatas"])

@@ -1,3 +1,6 @@
+import sqlite3
+from contextlib import closing
+
 import numpy as np
 from langchain_core.documents import Document
 
@@ -11,8 +14,8 @@ def _doc(doc_id: str, text: str = "正文。") -> Document:
 def test_replacing_a_file_swaps_its_documents(tmp_path):
     catalog = Catalog(tmp_path / "c.sqlite")
     sig = np.arange(4, dtype=np.uint64)
-    catalog.replace_file("/a.txt", "h1", [_doc("a#1"), _doc("a#2")], [sig, sig])
-    catalog.replace_file("/a.txt", "h2", [_doc("a")], [sig])
+    catalog.replace_file("/a.txt", "h1", "a", [_doc("a#1"), _doc("a#2")], [sig, sig])
+    catalog.replace_file("/a.txt", "h2", "a", [_doc("a")], [sig])
     assert catalog.file_hash("/a.txt") == "h2"
     assert [d.metadata["doc_id"] for d in catalog.documents()] == ["a"]
     assert catalog.minhashes()["a"][0] == "a"
@@ -21,13 +24,13 @@ def test_replacing_a_file_swaps_its_documents(tmp_path):
 
 def test_removing_a_file_returns_its_doc_ids_and_forgets_it(tmp_path):
     catalog = Catalog(tmp_path / "c.sqlite")
-    catalog.replace_file("/a.txt", "h", [_doc("a")], [np.zeros(2, dtype=np.uint64)])
+    catalog.replace_file("/a.txt", "h", "a", [_doc("a")], [np.zeros(2, dtype=np.uint64)])
     assert catalog.remove_file("/a.txt") == ["a"]
     assert catalog.paths() == [] and catalog.document("a") is None
 
 
 def test_the_catalog_persists_across_connections(tmp_path):
-    Catalog(tmp_path / "c.sqlite").replace_file("/a.txt", "h", [_doc("a", "全文")], [np.zeros(2, dtype=np.uint64)])
+    Catalog(tmp_path / "c.sqlite").replace_file("/a.txt", "h", "a", [_doc("a", "全文")], [np.zeros(2, dtype=np.uint64)])
     assert Catalog(tmp_path / "c.sqlite").document("a").page_content == "全文"
 
 
@@ -37,3 +40,13 @@ def test_dates_become_filterable_numbers_whatever_their_form():
     assert _date_int("2023-06-28") == 20230628
     assert _date_int("2023-07-31 14:22") == 20230731
     assert _date_int(None) == 0 and _date_int("6月13日") == 0
+
+
+def test_a_catalog_from_before_base_ids_names_each_file_after_its_stem(tmp_path):
+    with closing(sqlite3.connect(tmp_path / "c.sqlite")) as old, old:
+        old.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL)")
+        old.execute("INSERT INTO files VALUES ('/x/report.txt', 'h', '[\"report\"]')")
+    catalog = Catalog(tmp_path / "c.sqlite")
+    assert catalog.base_id("/x/report.txt") == "report" and catalog.has_base_id("report")
+    catalog.replace_file("/y/other.txt", "h", "other", [_doc("other")], [np.zeros(2, dtype=np.uint64)])
+    assert catalog.base_id("/y/other.txt") == "other"

@@ -122,3 +122,71 @@ def test_cli_ingest_reports_json_and_export_writes_every_chunk(tmp_path):
     lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == report["chunks"]
     assert set(json.loads(lines[0])) == {"chunk_id", "doc_id", "title", "date", "source", "path", "text"}
+
+
+def test_same_named_files_in_two_folders_get_their_own_lasting_ids(tmp_path):
+    first, second = tmp_path / "a" / "report.txt", tmp_path / "b" / "report.txt"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    first.write_text("东华村召开村民代表大会。会议表决通过了村规民约修订稿。", encoding="utf-8")
+    second.write_text("市捐赠站开展主题党日活动。退休党员集中学习党章。", encoding="utf-8")
+    with open_index(make_settings(tmp_path / "data")) as idx:
+        idx.ingest([tmp_path / "a", tmp_path / "b"])
+        ids = {d.metadata["path"]: d.metadata["doc_id"] for d in idx.documents()}
+        second.write_text("市捐赠站开展主题党日活动。在职党员重温入党誓词。", encoding="utf-8")
+        idx.ingest([tmp_path / "a", tmp_path / "b"])
+        after = {d.metadata["path"]: d.metadata["doc_id"] for d in idx.documents()}
+        texts = " ".join(r["text"] for r in idx.export_rows())
+    assert ids[str(first)] == "report", "a stem no other file has stays the id"
+    assert ids[str(second)].startswith("report-") and after == ids
+    assert "村规民约" in texts and "入党誓词" in texts and "集中学习" not in texts
+
+
+STORY = (
+    "东华村位于增城区新塘镇中心，区位优势较好、交通便利，是个典型的城郊融合的城中村。"
+    "全村总面积约1.5平方公里，由4个经济合作社组成。截至2023年1月，全村户籍人口1867人，外来人员约8500人。"
+)
+
+
+def _stories(idx) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each article's canonical in the catalog, and the story id its stored chunks carry."""
+    catalog = {d.metadata["doc_id"]: d.metadata["canonical_doc_id"] for d in idx.documents()}
+    return catalog, {c.doc_id: c.story_id for c in idx.store.chunks()}
+
+
+def test_removing_a_canonical_article_promotes_its_first_remaining_copy(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in (("a.txt", STORY), ("b.txt", "转载：" + STORY), ("c.txt", STORY + "（来源：某网）")):
+        (folder / name).write_text(text, encoding="utf-8")
+    with open_index(make_settings(tmp_path / "data")) as idx:
+        idx.ingest([folder])
+        assert _stories(idx) == ({"a": None, "b": "a", "c": "a"}, {"a": "a", "b": "a", "c": "a"})
+        kept = {c.chunk_id for c in idx.store.chunks() if c.doc_id != "a"}
+
+        idx.remove_file(str(folder / "a.txt"))
+        assert _stories(idx) == ({"b": None, "c": "b"}, {"b": "b", "c": "b"})
+        assert {c.chunk_id for c in idx.store.chunks()} == kept == set(idx.store.bm25.ids)
+
+        (folder / "a.txt").unlink()  # else the folder's next ingest would bring it back
+        (folder / "b.txt").unlink()
+        idx.ingest([folder], prune=True)
+        assert _stories(idx) == ({"c": None}, {"c": "c"})
+        assert idx.stats()["near_copies"] == 0
+
+
+def test_a_canonical_article_that_a_changed_file_no_longer_has_hands_over_to_its_copy(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "x.txt").write_text(STORY, encoding="utf-8")
+    (folder / "y.txt").write_text("转载：" + STORY, encoding="utf-8")
+    with open_index(make_settings(tmp_path / "data")) as idx:
+        idx.ingest([folder])
+        two_articles = (ARTICLES / "002_258a9ff317ac8ce5.txt").read_text(encoding="utf-8")
+        (folder / "x.txt").write_text(two_articles, encoding="utf-8")  # x becomes x#1 and x#2
+        (folder / "z.txt").write_text(STORY + "（来源：某网）", encoding="utf-8")
+        idx.ingest([folder])
+        catalog, chunks = _stories(idx)
+    assert "x" not in catalog and {catalog["x#1"], catalog["x#2"]} == {None}
+    assert (catalog["y"], catalog["z"]) == (None, "y"), "a copy read later in the same run finds the new canonical"
+    assert (chunks["y"], chunks["z"]) == ("y", "y")
