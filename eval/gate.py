@@ -13,6 +13,10 @@ from pathlib import Path
 from eval.report import fmt
 from eval.summary import LOWER_IS_BETTER, METRICS
 
+# The table of thresholds.toml that limits the fused-versus-alone comparison, not a set.
+PAIRED = "paired"
+_PAIRED_LIMITS = ("p_when_worse",)
+
 
 @dataclass(frozen=True)
 class Check:
@@ -40,7 +44,10 @@ class Check:
 def load_thresholds(path: Path) -> dict[str, dict[str, dict[str, float]]]:
     with path.open("rb") as file:
         thresholds = tomllib.load(file)
-    for set_name, retrievers in thresholds.items():
+    unknown = set(thresholds.get(PAIRED, {})) - set(_PAIRED_LIMITS)
+    if unknown:
+        raise ValueError(f"{path}: [{PAIRED}] unknown limit(s) {sorted(unknown)}; known: {', '.join(_PAIRED_LIMITS)}")
+    for set_name, retrievers in _sets(thresholds).items():
         for retriever, limits in retrievers.items():
             unknown = set(limits) - set(METRICS)
             if unknown:
@@ -51,14 +58,29 @@ def load_thresholds(path: Path) -> dict[str, dict[str, dict[str, float]]]:
 
 
 def check(report: dict, thresholds: dict[str, dict[str, dict[str, float]]]) -> list[Check]:
-    """One Check per threshold. A single `policyqa eval` report counts as one run of its set."""
+    """One Check per threshold, then one per paired comparison in the report.
+
+    A single `policyqa eval` report counts as one run of its set. A paired check fails only
+    when the fused retriever ranks more questions worse than better than a retriever alone
+    and the sign test says chance is unlikely (p under the limit).
+    """
     runs = {(r["set"], r["retriever"]): r["metrics"] for r in report.get("runs", [report])}
-    return [
+    checks = [
         Check(set_name, retriever, metric, runs.get((set_name, retriever), {}).get(metric), float(limit))
-        for set_name, retrievers in thresholds.items()
+        for set_name, retrievers in _sets(thresholds).items()
         for retriever, limits in retrievers.items()
         for metric, limit in limits.items()
     ]
+    if limit := thresholds.get(PAIRED, {}).get("p_when_worse"):
+        checks += [
+            Check(p["set"], f"vs {p['alone']}", "p_when_worse", p["p"] if p["worse"] > p["better"] else 1.0, limit)
+            for p in report.get("paired", [])
+        ]
+    return checks
+
+
+def _sets(thresholds: dict) -> dict:
+    return {name: table for name, table in thresholds.items() if name != PAIRED}
 
 
 def table(checks: list[Check]) -> str:

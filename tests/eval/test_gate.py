@@ -46,7 +46,30 @@ def test_unknown_metric_names_are_rejected(tmp_path):
 def test_the_repository_thresholds_load():
     from eval.paths import THRESHOLDS
 
-    assert set(load_thresholds(THRESHOLDS)) == {"seeds", "ncpqa", "crud", "cmrc"}
+    assert set(load_thresholds(THRESHOLDS)) == {"paired", "seeds", "ncpqa", "crud", "cmrc"}
+
+
+def paired_report(better: int, worse: int, p: float) -> dict:
+    return {"runs": [], "paired": [{"set": "crud", "alone": "bm25", "better": better, "worse": worse, "same": 9, "p": p}]}
+
+
+@pytest.mark.parametrize(
+    ("better", "worse", "p", "passed"),
+    [(1, 9, 0.02, False), (4, 5, 1.0, True), (9, 1, 0.02, True), (0, 0, 1.0, True)],
+)
+def test_fused_fails_only_when_significantly_worse_than_a_retriever_alone(tmp_path, better, worse, p, passed):
+    path = tmp_path / "t.toml"
+    path.write_text("[paired]\np_when_worse = 0.05\n", encoding="utf-8")
+    [verdict] = check(paired_report(better, worse, p), load_thresholds(path))
+    assert verdict.passed is passed
+    assert verdict.describe().startswith("crud/vs bm25 p_when_worse")
+
+
+def test_unknown_paired_limits_are_rejected(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text("[paired]\np_worse = 0.05\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[paired\] unknown limit"):
+        load_thresholds(path)
 
 
 def test_cli_exits_non_zero_listing_the_failures(tmp_path, capsys):
