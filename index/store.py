@@ -96,15 +96,25 @@ class ChunkStore:
         return [i for i in ids if i not in present]
 
     def add(self, chunks: list[Chunk], batch_size: int = 64, progress: Progress | None = None) -> int:
-        """Embed and store the chunks not stored yet; return how many were embedded."""
+        """Embed and store the chunks not stored yet; return how many were embedded.
+
+        Chunks already stored keep their vectors but take the new metadata: a changed file
+        can leave a passage's text and place alone yet change its article's canonical or date.
+        """
         by_id = {c.chunk_id: c for c in chunks}
         todo = self.missing(list(by_id))
+        self._refresh([by_id[cid] for cid in by_id.keys() - set(todo)])
         for i in range(0, len(todo), batch_size):
             docs = [chunk_to_document(by_id[cid]) for cid in todo[i : i + batch_size]]
             self.vectors.add_documents(docs, ids=[d.id for d in docs])
             if progress:
                 progress(len(docs))
         return len(todo)
+
+    def _refresh(self, chunks: list[Chunk]) -> None:
+        for i in range(0, len(chunks), _PAGE):
+            docs = [chunk_to_document(c) for c in chunks[i : i + _PAGE]]
+            self.vectors._collection.update(ids=[d.id for d in docs], metadatas=[d.metadata for d in docs])
 
     def chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
         if not doc_ids:

@@ -190,3 +190,21 @@ def test_a_canonical_article_that_a_changed_file_no_longer_has_hands_over_to_its
     assert "x" not in catalog and {catalog["x#1"], catalog["x#2"]} == {None}
     assert (catalog["y"], catalog["z"]) == (None, "y"), "a copy read later in the same run finds the new canonical"
     assert (chunks["y"], chunks["z"]) == ("y", "y")
+
+
+def test_a_changed_file_refreshes_what_its_unchanged_passages_say_about_their_article(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    other = "".join(f"第{n}期党员培训班于{n}月开班，共有{30 + n}名学员参加了学习讨论。" for n in range(1, 9))
+    (folder / "a.txt").write_text(STORY, encoding="utf-8")
+    (folder / "c.txt").write_text(STORY + "\n\n" + other, encoding="utf-8")
+    with open_index(make_settings(tmp_path / "data", chunk_min_chars=40, chunk_max_chars=80)) as idx:
+        idx.ingest([folder])
+        before = {c.chunk_id for c in idx.store.chunks() if c.doc_id == "c"}
+        (folder / "c.txt").write_text(STORY + "\n\n（来源：某网）", encoding="utf-8")  # now a copy of a
+        idx.ingest([folder])
+        catalog, _ = _stories(idx)
+        chunks = [c for c in idx.store.chunks() if c.doc_id == "c"]
+    assert catalog["c"] == "a"
+    assert before & {c.chunk_id for c in chunks}, "some passages of c kept their text and place"
+    assert {c.story_id for c in chunks} == {"a"}
