@@ -53,3 +53,8 @@ class Chunk:
     def chunk_id(self) -> str:
         digest = hashlib.sha1(f"{self.doc_id}|{self.start}|{self.text}".encode()).hexdigest()
         return f"{self.doc_id}:{digest[:12]}"
+
+
+def doc_id_of(chunk_id: str) -> str:
+    """The article a chunk id names; split at the last colon, as a doc_id may hold colons but a digest cannot."""
+    return chunk_id.rsplit(":", 1)[0]

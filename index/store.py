@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import chromadb
@@ -12,7 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from index.bm25 import Bm25Index
-from index.chunk import Chunk
+from index.chunk import Chunk, doc_id_of
 from index.script import to_simplified
 from policyqa.settings import Settings
 
@@ -133,10 +134,17 @@ class ChunkStore:
             if ids:  # Chroma rejects an empty id list
                 self.vectors._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
 
-    def chunks(self) -> Iterator[Chunk]:
+    def _pages(self, include: list[str]) -> Iterator[dict]:
         for offset in range(0, self.count(), _PAGE):
-            page = self.vectors.get(limit=_PAGE, offset=offset, include=["metadatas"])
+            yield self.vectors.get(limit=_PAGE, offset=offset, include=include)
+
+    def chunks(self) -> Iterator[Chunk]:
+        for page in self._pages(["metadatas"]):
             yield from (chunk_from_metadata(m) for m in page["metadatas"])
+
+    def chunk_counts(self) -> Counter[str]:
+        """Chunks per article, from the ids alone: their metadata would bring every passage's text along."""
+        return Counter(doc_id_of(chunk_id) for page in self._pages([]) for chunk_id in page["ids"])
 
     def get(self, chunk_ids: list[str]) -> list[Chunk]:
         if not chunk_ids:  # Chroma rejects an empty id list
@@ -148,8 +156,7 @@ class ChunkStore:
     def rebuild_bm25(self) -> None:
         """Rebuild BM25 from what Chroma holds, so the two cannot drift apart."""
         ids, texts = [], []
-        for page_start in range(0, self.count(), _PAGE):
-            page = self.vectors.get(limit=_PAGE, offset=page_start, include=["documents"])
+        for page in self._pages(["documents"]):
             ids += page["ids"]
             texts += page["documents"]
         self._bm25 = Bm25Index.build(ids, texts)

@@ -75,7 +75,7 @@ class Backend:
 
     def chunk_counts(self) -> Counter[str]:
         # Chroma only, so not queued behind an upload on the catalog's thread.
-        return Counter(c.doc_id for c in self._index.store.chunks())
+        return self._index.store.chunk_counts()
 
     def ingest_upload(self, upload: Path) -> IngestReport:
         """Keep a copy of an uploaded file and index it; a file of the same name is replaced."""

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -47,6 +48,10 @@ def test_every_chunk_ends_at_a_sentence_or_paragraph_end(sample_index):
         assert article[chunk.start : chunk.end] == chunk.text
         paragraph_end = chunk.end == len(article) or article[chunk.end] == "\n"
         assert paragraph_end or chunk.text.endswith(SENTENCE_END), chunk.text[-30:]
+
+
+def test_chunk_counts_match_the_stored_chunks_of_each_article(sample_index):
+    assert sample_index.store.chunk_counts() == Counter(c.doc_id for c in sample_index.store.chunks())
 
 
 def test_reingesting_unchanged_files_embeds_nothing_and_changes_nothing(sample_index):
