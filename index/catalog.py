@@ -122,6 +122,10 @@ class Catalog:
         rows = self._db.execute("SELECT text, metadata FROM documents ORDER BY doc_id")
         return [Document(page_content=t, metadata=json.loads(m)) for t, m in rows]
 
+    def articles(self) -> list[dict]:
+        """Every article's metadata, by doc_id; without the text, which listings never show."""
+        return [json.loads(m) for (m,) in self._db.execute("SELECT metadata FROM documents ORDER BY doc_id")]
+
     def document(self, doc_id: str) -> Document | None:
         row = self._db.execute("SELECT text, metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return Document(page_content=row[0], metadata=json.loads(row[1])) if row else None

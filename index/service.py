@@ -44,6 +44,9 @@ class Index:
     def documents(self) -> list[Document]:
         return self.catalog.documents()
 
+    def articles(self) -> list[dict]:
+        return self.catalog.articles()
+
     def export_rows(self) -> list[dict]:
         """One row per stored chunk, in document order, so two exports of one index are identical."""
         chunks = sorted(self.store.chunks(), key=lambda c: (c.doc_id, c.start))
@@ -54,14 +57,14 @@ class Index:
         ]
 
     def stats(self) -> dict:
-        docs = self.documents()
+        articles = self.articles()
         return {
             "data_dir": str(self.settings.data_dir),
             "files": len(self.catalog.paths()),
-            "documents": len(docs),
-            "near_copies": sum(1 for d in docs if d.metadata.get("canonical_doc_id")),
+            "documents": len(articles),
+            "near_copies": sum(1 for a in articles if a.get("canonical_doc_id")),
             "chunks": self.store.count(),
-            "sources": dict(Counter(d.metadata.get("source") or "?" for d in docs).most_common()),
+            "sources": dict(Counter(a.get("source") or "?" for a in articles).most_common()),
         }
 
 

@@ -67,8 +67,8 @@ class Backend:
 
         return build_chat_model(self.settings, streaming=False)
 
-    def documents(self) -> list[Document]:
-        return self._run(self._index.documents)
+    def articles(self) -> list[dict]:
+        return self._run(self._index.articles)
 
     def article(self, doc_id: str) -> Document | None:
         return self._run(lambda: self._index.catalog.document(doc_id))

@@ -113,7 +113,7 @@ class LibraryEvents:
         self.backend = backend
 
     def snapshot(self) -> library.Snapshot:
-        return library.snapshot(self.backend.documents(), self.backend.chunk_counts())
+        return library.snapshot(self.backend.articles(), self.backend.chunk_counts())
 
     def views(self) -> tuple:
         """Everything that lists the library: table, source and place filters, two article pickers."""

@@ -6,10 +6,12 @@ import hmac
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from langchain_core.documents import Document
+from typing import Any
 
 from index.pipeline import IngestReport
+
+# An article as its catalog metadata alone: listing the library never needs an article's text.
+Article = Mapping[str, Any]
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 LIBRARY_HEADERS = ["标题", "日期", "来源", "片段数", "清洗提示", "编号"]
@@ -40,8 +42,10 @@ class Snapshot:
     articles: list[tuple[str, str]]
 
 
-def snapshot(docs: Sequence[Document], chunk_counts: Mapping[str, int]) -> Snapshot:
-    return Snapshot(library_rows(docs, chunk_counts), sources_of(docs), places_of(docs), article_choices(docs))
+def snapshot(articles: Sequence[Article], chunk_counts: Mapping[str, int]) -> Snapshot:
+    return Snapshot(
+        library_rows(articles, chunk_counts), sources_of(articles), places_of(articles), article_choices(articles)
+    )
 
 
 def is_admin(expected: str | None, given: str | None) -> bool:
@@ -55,11 +59,10 @@ def warning_summary(warnings: Sequence[str]) -> list[str]:
     return [f"{_WARNING_LABELS[k]} {n} 处" if k in _WARNING_LABELS else k for k, n in kinds.items()]
 
 
-def library_rows(docs: Sequence[Document], chunk_counts: Mapping[str, int]) -> list[list]:
+def library_rows(articles: Sequence[Article], chunk_counts: Mapping[str, int]) -> list[list]:
     """One row per article, newest first, undated last."""
     rows = []
-    for doc in sorted(docs, key=lambda d: d.metadata.get("date") or "", reverse=True):
-        meta = doc.metadata
+    for meta in sorted(articles, key=lambda a: a.get("date") or "", reverse=True):
         cleaning = meta.get("cleaning") or {}
         warnings = [f"{_RULE_LABELS[k]} {n} 处" for k, n in cleaning.items() if k in _RULE_LABELS and k != "mojibake"]
         warnings += warning_summary(meta.get("warnings") or [])
@@ -76,22 +79,21 @@ def library_rows(docs: Sequence[Document], chunk_counts: Mapping[str, int]) -> l
     return rows
 
 
-def article_choices(docs: Sequence[Document]) -> list[tuple[str, str]]:
+def article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:
     """(label, doc_id) pairs for pickers: title and date, so same-titled articles stay apart."""
     choices = []
-    for doc in sorted(docs, key=lambda d: d.metadata["doc_id"]):
-        meta = doc.metadata
+    for meta in sorted(articles, key=lambda a: a["doc_id"]):
         label = f"{meta.get('title') or '（无标题）'}（{meta.get('date') or meta['doc_id']}）"
         choices.append((label, meta["doc_id"]))
     return choices
 
 
-def sources_of(docs: Sequence[Document]) -> list[str]:
-    return sorted({d.metadata["source"] for d in docs if d.metadata.get("source")})
+def sources_of(articles: Sequence[Article]) -> list[str]:
+    return sorted({a["source"] for a in articles if a.get("source")})
 
 
-def places_of(docs: Sequence[Document]) -> list[str]:
-    return sorted({p for d in docs for p in d.metadata.get("places") or []})
+def places_of(articles: Sequence[Article]) -> list[str]:
+    return sorted({p for a in articles for p in a.get("places") or []})
 
 
 def ingest_summary(name: str, report: IngestReport) -> str:

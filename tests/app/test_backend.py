@@ -29,13 +29,13 @@ def test_an_upload_is_kept_indexed_shown_whole_and_removed_with_its_copy(backend
     report = backend.ingest_upload(upload)
     kept = backend.uploads_dir / "白杨村.txt"
     assert report.documents == 1 and kept.exists()
-    [doc] = backend.documents()
-    doc_id = doc.metadata["doc_id"]
+    [article] = backend.articles()
+    doc_id = article["doc_id"]
     assert backend.chunk_counts()[doc_id] == report.chunks > 0
     assert "红色代办员17名" in backend.article(doc_id).page_content
 
     assert backend.remove_document(doc_id) == [doc_id]
-    assert backend.documents() == [] and backend.article(doc_id) is None
+    assert backend.articles() == [] and backend.article(doc_id) is None
     assert not backend.chunk_counts() and not kept.exists()
     assert backend.is_empty()
     assert backend.remove_document(doc_id) == []

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import pytest
-from langchain_core.documents import Document
 
 from index.pipeline import IngestReport
 from webui import library
 from webui.events import search_filter
 
 
-def doc(doc_id: str, title: str = "", date: str | None = None, source: str | None = None, **meta) -> Document:
+def article(doc_id: str, title: str = "", date: str | None = None, source: str | None = None, **meta) -> dict:
     metadata = dict(doc_id=doc_id, title=title, date=date, source=source, places=[], path=f"{doc_id}.txt", warnings=[])
-    return Document(page_content="正文", metadata={**metadata, **meta})
+    return {**metadata, **meta}
 
 
-DOCS = [
-    doc("a", "旧文", "2020-09-11", "澎湃新闻", places=["东莞"]),
-    doc("b", "新文", "2024-12-16", "东莞时间网", places=["东莞", "横沥镇"],
+ARTICLES = [
+    article("a", "旧文", "2020-09-11", "澎湃新闻", places=["东莞"]),
+    article("b", "新文", "2024-12-16", "东莞时间网", places=["东莞", "横沥镇"],
         warnings=["mojibake dropped: '?;馃挊' after '拆除率达95%'", "mojibake dropped: '?y' after '转变'"]),
-    doc("c", "", None, None, canonical_doc_id="a"),
+    article("c", "", None, None, canonical_doc_id="a"),
 ]
 
 
 def test_rows_are_newest_first_with_chunk_counts_and_warnings_in_chinese():
-    rows = library.library_rows(DOCS, {"a": 3, "b": 7})
+    rows = library.library_rows(ARTICLES, {"a": 3, "b": 7})
     assert [r[0] for r in rows] == ["新文", "旧文", "（无标题）"]
     assert rows[0][1:4] == ["2024-12-16", "东莞时间网", 7]
     assert rows[0][4] == "删除乱码 2 处"
@@ -36,7 +35,7 @@ def test_warnings_of_unknown_kind_are_shown_as_they_are():
 
 
 def test_snapshot_collects_sources_places_and_article_choices():
-    snap = library.snapshot(DOCS, {})
+    snap = library.snapshot(ARTICLES, {})
     assert snap.sources == ["东莞时间网", "澎湃新闻"]
     assert snap.places == ["东莞", "横沥镇"]
     assert snap.articles == [("旧文（2020-09-11）", "a"), ("新文（2024-12-16）", "b"), ("（无标题）（c）", "c")]
@@ -71,5 +70,5 @@ def test_search_filter_rejects_a_date_it_cannot_read():
 
 
 def test_rows_show_what_cleaning_removed_from_the_article_file():
-    spammy = doc("s", "有垃圾行的文章", cleaning={"spam": 1, "pinyin": 294, "cjk_punctuation": 129})
+    spammy = article("s", "有垃圾行的文章", cleaning={"spam": 1, "pinyin": 294, "cjk_punctuation": 129})
     assert library.library_rows([spammy], {})[0][4] == "垃圾广告行 1 处；夹注拼音 294 处"

@@ -29,6 +29,15 @@ def test_removing_a_file_returns_its_doc_ids_and_forgets_it(tmp_path):
     assert catalog.paths() == [] and catalog.document("a") is None
 
 
+def test_articles_are_the_documents_metadata_without_their_text(tmp_path):
+    catalog = Catalog(tmp_path / "c.sqlite")
+    sig = np.zeros(2, dtype=np.uint64)
+    catalog.replace_file("/b.txt", "h", "b", [_doc("b#2", "二"), _doc("b#1", "一")], [sig, sig])
+    catalog.replace_file("/a.txt", "h", "a", [_doc("a", "全文")], [sig])
+    assert catalog.articles() == [d.metadata for d in catalog.documents()]
+    assert [a["doc_id"] for a in catalog.articles()] == ["a", "b#1", "b#2"]
+
+
 def test_the_catalog_persists_across_connections(tmp_path):
     Catalog(tmp_path / "c.sqlite").replace_file("/a.txt", "h", "a", [_doc("a", "全文")], [np.zeros(2, dtype=np.uint64)])
     assert Catalog(tmp_path / "c.sqlite").document("a").page_content == "全文"
