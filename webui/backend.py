@@ -33,6 +33,7 @@ class Backend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policyqa-index")
+        self._changes = 0
         self._index: Index = self._run(lambda: Index(settings))
         self.retriever = HybridRetriever(self._index.store, settings)
         self.chain = AnswerChain(settings, self.retriever)
@@ -44,6 +45,22 @@ class Backend:
 
     def _run(self, task: Callable[[], T]) -> T:
         return self._worker.submit(task).result()
+
+    @property
+    def changes(self) -> int:
+        """How many uploads and removals have run: a listing read at an older count may be out of date."""
+        return self._changes
+
+    def _change(self, task: Callable[[], T]) -> T:
+        """Run a change of the library on the index thread and count it, even one that failed part way."""
+
+        def counted() -> T:
+            try:
+                return task()
+            finally:
+                self._changes += 1  # only ever on the index thread, so no two increments race
+
+        return self._run(counted)
 
     def close(self) -> None:
         self._run(self._index.close)
@@ -86,11 +103,11 @@ class Backend:
             shutil.copyfile(upload, kept)
             return self._index.ingest([kept])
 
-        return self._run(copy_and_ingest)
+        return self._change(copy_and_ingest)
 
     def remove_document(self, doc_id: str) -> list[str]:
         """Remove the file holding an article, with every article of that file; returns their doc_ids."""
-        return self._run(lambda: self._remove(doc_id))
+        return self._change(lambda: self._remove(doc_id))
 
     def _remove(self, doc_id: str) -> list[str]:
         catalog = self._index.catalog

@@ -6,6 +6,7 @@ Each handler takes component values and returns component values; app.py wires t
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -111,9 +112,20 @@ class ChatEvents:
 class LibraryEvents:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self._lock = threading.Lock()
+        self._cached: tuple[int, library.Snapshot] | None = None
 
     def snapshot(self) -> library.Snapshot:
-        return library.snapshot(self.backend.articles(), self.backend.chunk_counts())
+        """The library as last read; read again only after an upload or removal.
+
+        So a page load neither rereads the index nor waits for an upload running on the index thread.
+        """
+        with self._lock:
+            # Taken before reading: a change landing mid-read leaves this count behind, so the next call rereads.
+            changes = self.backend.changes
+            if self._cached is None or self._cached[0] != changes:
+                self._cached = (changes, library.snapshot(self.backend.articles(), self.backend.chunk_counts()))
+            return self._cached[1]
 
     def views(self) -> tuple:
         """Everything that lists the library: table, source and place filters, two article pickers."""

@@ -1,10 +1,14 @@
-"""The shared backend on a fresh index: upload, read back, remove; a library without a password."""
+"""The shared backend on a fresh index: upload, read back, remove; the library listing; a library without a password."""
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
 import pytest
 
+from index.service import Index
 from tests.app.test_api import NEW_ARTICLE
 from tests.conftest import make_settings
 from webui.backend import Backend
@@ -14,18 +18,37 @@ from webui.feedback import FeedbackLog
 pytestmark = pytest.mark.e2e
 
 
+PASSWORD = "管理员"
+
+
 @pytest.fixture
-def backend(tmp_path):
-    backend = Backend(make_settings(tmp_path / "data"))
-    yield backend
-    backend.close()
+def open_backend(tmp_path):
+    """Opens the backend of a fresh index with the given settings; closes it after the test."""
+    opened = []
+
+    def open_(**overrides) -> Backend:
+        opened.append(Backend(make_settings(tmp_path / "data", **overrides)))
+        return opened[-1]
+
+    yield open_
+    for backend in opened:
+        backend.close()
 
 
-def test_an_upload_is_kept_indexed_shown_whole_and_removed_with_its_copy(backend, tmp_path):
+@pytest.fixture
+def backend(open_backend):
+    return open_backend()
+
+
+@pytest.fixture
+def upload(tmp_path):
     upload = tmp_path / "incoming" / "白杨村.txt"
     upload.parent.mkdir()
     upload.write_text(NEW_ARTICLE, encoding="utf-8")
+    return upload
 
+
+def test_an_upload_is_kept_indexed_shown_whole_and_removed_with_its_copy(backend, upload):
     report = backend.ingest_upload(upload)
     kept = backend.uploads_dir / "白杨村.txt"
     assert report.documents == 1 and kept.exists()
@@ -39,6 +62,42 @@ def test_an_upload_is_kept_indexed_shown_whole_and_removed_with_its_copy(backend
     assert not backend.chunk_counts() and not kept.exists()
     assert backend.is_empty()
     assert backend.remove_document(doc_id) == []
+
+
+def test_the_library_shows_an_upload_and_a_removal_at_once_and_on_the_next_page_load(open_backend, upload):
+    events = LibraryEvents(open_backend(admin_password=PASSWORD))
+    assert events.views()[0] == []
+
+    _, _, rows, *_ = events.upload([str(upload)], PASSWORD)
+    [row] = rows
+    assert row[0].startswith("白杨村") and events.views()[0] == rows
+    assert [doc_id for _, doc_id in events.snapshot().articles] == [row[-1]]
+
+    _, rows, *_ = events.remove(row[-1], PASSWORD)
+    assert rows == [] and events.views()[0] == [] and events.snapshot().articles == []
+
+
+def test_a_page_load_during_an_upload_shows_the_library_without_waiting_for_it(open_backend, upload, monkeypatch):
+    events = LibraryEvents(open_backend(admin_password=PASSWORD))
+    events.views()
+    started, release = threading.Event(), threading.Event()
+    ingest = Index.ingest
+
+    def slow_ingest(index: Index, paths, **kwargs):
+        started.set()
+        release.wait()
+        return ingest(index, paths, **kwargs)
+
+    monkeypatch.setattr(Index, "ingest", slow_ingest)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        uploading = pool.submit(events.upload, [str(upload)], PASSWORD)
+        assert started.wait(timeout=30)
+        try:
+            assert pool.submit(events.views).result(timeout=5)[0] == []
+        finally:
+            release.set()
+        _, _, rows, *_ = uploading.result()
+    assert len(rows) == 1 and events.views()[0] == rows
 
 
 def test_without_an_admin_password_the_library_refuses_changes(backend, tmp_path):
