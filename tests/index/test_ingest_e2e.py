@@ -213,3 +213,17 @@ def test_a_changed_file_refreshes_what_its_unchanged_passages_say_about_their_ar
     assert catalog["c"] == "a"
     assert before & {c.chunk_id for c in chunks}, "some passages of c kept their text and place"
     assert {c.story_id for c in chunks} == {"a"}
+
+
+def test_a_retitled_article_is_searched_under_its_new_title(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    body = STORY + "\n\n" + "".join(f"第{n}期党员培训班于{n}月开班，共有{30 + n}名学员参加了学习讨论。" for n in range(1, 9))
+    (folder / "a.txt").write_text("东华村党建工作综述\n\n" + body, encoding="utf-8")
+    with open_index(make_settings(tmp_path / "data")) as idx:
+        idx.ingest([folder])
+        (folder / "a.txt").write_text("东华村基层治理综述\n\n" + body, encoding="utf-8")  # same length, new words
+        idx.ingest([folder])
+        stored = idx.store.vectors.get(include=["documents", "metadatas"])
+    assert {m["title"] for m in stored["metadatas"]} == {"东华村基层治理综述"}
+    assert all(text.startswith("东华村基层治理综述") for text in stored["documents"]), "embedded and BM25 text"
