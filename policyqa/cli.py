@@ -9,11 +9,15 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may reach a model hub
 
 from policyqa.settings import Settings  # noqa: E402
+
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,10 +247,10 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.evaluate import default_out, run_eval
 
     out = args.out or default_out(args.dataset)
-    try:
-        report = run_eval(args.dataset, settings, out, args.docs, args.retriever, args.backend, args.limit)
-    except (OSError, ValueError) as err:  # a bad dataset or document file, a backend without its server
-        print(f"eval: {err}", file=sys.stderr)
+    report = _or_message(
+        "eval", run_eval, args.dataset, settings, out, args.docs, args.retriever, args.backend, args.limit
+    )
+    if report is None:
         return 2
     print(f"{report['questions']} questions, {report['retriever']}/{report['backend']}, {report['seconds']} s -> {out}")
     for name, value in report["metrics"].items():
@@ -259,10 +263,9 @@ def _eval_bench(args: argparse.Namespace, settings: Settings) -> int:
     from eval.paths import SHARED_BENCHMARKS
 
     out = args.out or DEFAULT_OUT
-    try:
-        report = run_bench(settings, args.sets, args.retrievers, out, args.benchmarks or SHARED_BENCHMARKS, args.limit)
-    except (OSError, ValueError) as err:  # an unknown set, no shared folder, a bad sample
-        print(f"eval-bench: {err}", file=sys.stderr)
+    shared = args.benchmarks or SHARED_BENCHMARKS
+    report = _or_message("eval-bench", run_bench, settings, args.sets, args.retrievers, out, shared, args.limit)
+    if report is None:
         return 2
     print((out / "report.md").read_text(encoding="utf-8"))
     print(f"{len(report['runs'])} runs in {report['seconds']} s -> {out}")
@@ -274,10 +277,8 @@ def _eval_tune(args: argparse.Namespace, settings: Settings) -> int:
     from eval.tune import DEFAULT_OUT, run_tune
 
     out = args.out or DEFAULT_OUT
-    try:
-        report = run_tune(settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
-    except (OSError, ValueError) as err:  # an unknown set, no shared folder
-        print(f"eval-tune: {err}", file=sys.stderr)
+    report = _or_message("eval-tune", run_tune, settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
+    if report is None:
         return 2
     print((out / "tune.md").read_text(encoding="utf-8"))
     print(f"chosen: {report['chosen']}; configured: {report['configured']} -> {out}")
@@ -288,11 +289,11 @@ def _eval_gate(args: argparse.Namespace, settings: Settings) -> int:
     from eval.gate import check, load_thresholds, table
     from eval.paths import THRESHOLDS
 
-    try:
-        report = json.loads(args.report.read_text(encoding="utf-8"))
-        checks = check(report, load_thresholds(args.thresholds or THRESHOLDS))
-    except (OSError, ValueError) as err:
-        print(f"eval-gate: {err}", file=sys.stderr)
+    def checks_of(report: Path, thresholds: Path) -> list:
+        return check(json.loads(report.read_text(encoding="utf-8")), load_thresholds(thresholds))
+
+    checks = _or_message("eval-gate", checks_of, args.report, args.thresholds or THRESHOLDS)
+    if checks is None:
         return 2
     print(table(checks))
     failed = [c for c in checks if not c.passed]
@@ -300,6 +301,16 @@ def _eval_gate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"below threshold: {c.describe()}", file=sys.stderr)
     print(f"{len(checks) - len(failed)}/{len(checks)} thresholds met")
     return 1 if failed else 0
+
+
+def _or_message(command: str, run: Callable[..., T], *args: object) -> T | None:
+    """``run(*args)``; bad input (a missing or malformed file, an unknown set, no shared
+    folder, a backend without its server) becomes one line on stderr and None."""
+    try:
+        return run(*args)
+    except (OSError, ValueError) as err:
+        print(f"{command}: {err}", file=sys.stderr)
+        return None
 
 
 if __name__ == "__main__":
