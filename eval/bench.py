@@ -33,12 +33,12 @@ def run_bench(
     _check_choices(sets, SETS, "set")
     _check_choices(modes, MODES, "retriever")
     started = time.perf_counter()
-    runs, ingest, paired = [], {}, []
+    runs, ingest, comparisons = [], {}, []
     for name in sets:
         bench = bench_set(name, settings.data_dir, shared)
         questions = load_questions(bench.questions, limit)
         ingest[name], mode_runs = run_target(target_for(settings, bench.docs), questions, modes, BACKEND)
-        paired += _fused_against_alone(name, questions, mode_runs)
+        comparisons += _fused_against_alone(name, questions, mode_runs)
         for run in mode_runs:
             write_rows(out / "results" / f"{name}.{run.mode}.jsonl", run.rows)
             runs.append({
@@ -53,7 +53,7 @@ def run_bench(
         "backend": BACKEND,
         "limit": limit,
         "runs": runs,
-        "paired": paired,
+        "paired": comparisons,
         "ingest": ingest,
         "seconds": round(time.perf_counter() - started, 1),
         "finished": datetime.now().isoformat(timespec="seconds"),

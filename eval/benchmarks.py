@@ -43,8 +43,6 @@ class Sample:
     held_out: Sample | None = None  # never pick a question this other sample picks
 
 
-
-
 SAMPLES = {
     # In-domain: government policy; 450 of the 599 documents (171 gold, the rest close distractors).
     "ncpqa": Sample("ncpqa", "qa.dev.jsonl", "docs.jsonl", questions=200, documents=450),

@@ -56,15 +56,14 @@ def run_tune(settings: Settings, sets: Sequence[str], out: Path = DEFAULT_OUT, s
     """Score every fusion setting and each retriever alone on the tuning sets; write tune.{json,md}."""
     started = time.perf_counter()
     gathered = {name: _gather(settings, name, shared) for name in sets}
-    rows = [_row(label, None, gathered, only=label) for label in ALONE]
-    rows += [_row(_label(c), c, gathered) for c in grid()]
-    ranked = sorted(rows[len(ALONE) :], key=lambda r: r["objective"], reverse=True)
+    alone = [_row(name, FusionConfig(), gathered, only=name) for name in ALONE]
+    ranked = sorted((_row(_label(c), c, gathered) for c in grid()), key=lambda r: r["objective"], reverse=True)
     for row in ranked:
-        row["level_or_above_alone"] = _level_or_above(row, rows[: len(ALONE)])
+        row["level_or_above_alone"] = _level_or_above(row, alone)
     report = {
         "sets": {name: len(questions) for name, questions in gathered.items()},
         "objective": f"mean over sets of mean({', '.join(OBJECTIVE)})",
-        "alone": rows[: len(ALONE)],
+        "alone": alone,
         "fused": ranked,
         "chosen": next((r["label"] for r in ranked if r["level_or_above_alone"]), ranked[0]["label"]),
         "configured": _label(fusion_config(settings)),
@@ -91,8 +90,8 @@ def _searched(retriever: HybridRetriever, question: str, gold: Sequence[str]) ->
     return TuningQuestion(tuple(gold), candidates, {c.chunk_id: c for c in retriever.store.get(ids)})
 
 
-def _row(label: str, config: FusionConfig | None, gathered: dict[str, list[TuningQuestion]], only: str = "") -> dict:
-    config = config or FusionConfig()
+def _row(label: str, config: FusionConfig, gathered: dict[str, list[TuningQuestion]], only: str = "") -> dict:
+    """One setting's metrics per set; ``only`` scores that retriever's list alone (its order kept)."""
     metrics = {name: _metrics(questions, config, only) for name, questions in gathered.items()}
     objective = mean(mean(m[key] for key in OBJECTIVE) for m in metrics.values())
     return {"label": label, "config": asdict(config) if not only else None, "metrics": metrics, "objective": objective}

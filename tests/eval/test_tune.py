@@ -36,8 +36,8 @@ def gathered():
 
 
 def test_each_retriever_alone_is_scored_from_its_own_list(gathered):
-    bm25 = _row("bm25", None, gathered, only="bm25")["metrics"]["toy"]
-    dense = _row("dense", None, gathered, only="dense")["metrics"]["toy"]
+    bm25 = _row("bm25", FusionConfig(), gathered, only="bm25")["metrics"]["toy"]
+    dense = _row("dense", FusionConfig(), gathered, only="dense")["metrics"]["toy"]
     assert bm25["hit@1"] == 0.5 and bm25["mrr"] == pytest.approx(0.75)
     assert dense["hit@1"] == 0.5 and dense["mrr"] == pytest.approx(0.75)
 
@@ -50,7 +50,7 @@ def test_fusion_rows_carry_their_setting_and_objective(gathered):
 
 
 def test_fusion_that_finds_what_either_list_ranks_second_is_level_or_above_both(gathered):
-    alone = [_row(name, None, gathered, only=name) for name in ("bm25", "dense")]
+    alone = [_row(name, FusionConfig(), gathered, only=name) for name in ("bm25", "dense")]
     fused = _row("rrf", FusionConfig("rrf", 1.0, 1.0, 60), gathered)
     assert fused["metrics"]["toy"]["hit@1"] == 1.0
     assert _level_or_above(fused, alone)
@@ -74,7 +74,7 @@ def test_grid_covers_both_fusion_functions_with_bm25_fixed():
 
 
 def test_markdown_lists_the_single_retrievers_first(gathered):
-    alone = [_row(name, None, gathered, only=name) for name in ("bm25", "dense")]
+    alone = [_row(name, FusionConfig(), gathered, only=name) for name in ("bm25", "dense")]
     fused = [{**_row("convex dense 1", FusionConfig("convex"), gathered), "level_or_above_alone": True}]
     report = {"sets": {"toy": 2}, "objective": "o", "alone": alone, "fused": fused, "seconds": 0}
     report |= {"chosen": "convex dense 1", "configured": "rrf k=2 dense 0.4"}
