@@ -51,10 +51,7 @@ class Chunk:
 
     @property
     def chunk_id(self) -> str:
-        # Everything that is embedded (headings and text) is in the id, so a retitled article's
-        # passages are embedded again instead of keeping vectors of the old title.
-        key = f"{self.doc_id}|{self.start}|{self.title}|{self.section}|{self.text}"
-        digest = hashlib.sha1(key.encode()).hexdigest()
+        digest = hashlib.sha1(f"{self.doc_id}|{self.start}|{self.text}".encode()).hexdigest()
         return f"{self.doc_id}:{digest[:12]}"
 
 

@@ -89,33 +89,36 @@ class ChunkStore:
     def count(self) -> int:
         return self.vectors._collection.count()
 
-    def missing(self, ids: list[str]) -> list[str]:
-        """The ids not stored yet (the only ones that need embedding work)."""
-        present: set[str] = set()
-        for i in range(0, len(ids), _PAGE):
-            present.update(self.vectors.get(ids=ids[i : i + _PAGE], include=[])["ids"])
-        return [i for i in ids if i not in present]
+    def _to_embed(self, docs: list[Document]) -> set[str]:
+        """Ids of the documents not stored yet, or stored with other embedded text (a retitled
+        article keeps its passages' ids, but its title is embedded with them)."""
+        stored: dict[str, str] = {}
+        for i in range(0, len(docs), _PAGE):
+            page = self.vectors.get(ids=[d.id for d in docs[i : i + _PAGE]], include=["documents"])
+            stored.update(zip(page["ids"], page["documents"]))
+        return {d.id for d in docs if stored.get(d.id) != d.page_content}
 
     def add(self, chunks: list[Chunk], batch_size: int = 64, progress: Progress | None = None) -> int:
-        """Embed and store the chunks not stored yet; return how many were embedded.
+        """Embed and store the chunks whose embedded text is new; return how many were embedded.
 
-        Chunks already stored keep their vectors but take the new metadata: a changed file
-        can leave a passage's text and place alone yet change its article's canonical or date.
+        The others keep their vectors but take the new metadata: a changed file can leave a
+        passage's text and place alone yet change its article's canonical or date.
         """
-        by_id = {c.chunk_id: c for c in chunks}
-        todo = self.missing(list(by_id))
-        self._refresh([by_id[cid] for cid in by_id.keys() - set(todo)])
-        for i in range(0, len(todo), batch_size):
-            docs = [chunk_to_document(by_id[cid]) for cid in todo[i : i + batch_size]]
-            self.vectors.add_documents(docs, ids=[d.id for d in docs])
+        docs = list({d.id: d for d in map(chunk_to_document, chunks)}.values())
+        todo = self._to_embed(docs)
+        self._refresh([d for d in docs if d.id not in todo])
+        embed = [d for d in docs if d.id in todo]
+        for i in range(0, len(embed), batch_size):
+            batch = embed[i : i + batch_size]
+            self.vectors.add_documents(batch, ids=[d.id for d in batch])  # an upsert: stale vectors are replaced
             if progress:
-                progress(len(docs))
-        return len(todo)
+                progress(len(batch))
+        return len(embed)
 
-    def _refresh(self, chunks: list[Chunk]) -> None:
-        for i in range(0, len(chunks), _PAGE):
-            docs = [chunk_to_document(c) for c in chunks[i : i + _PAGE]]
-            self.vectors._collection.update(ids=[d.id for d in docs], metadatas=[d.metadata for d in docs])
+    def _refresh(self, docs: list[Document]) -> None:
+        for i in range(0, len(docs), _PAGE):
+            page = docs[i : i + _PAGE]
+            self.vectors._collection.update(ids=[d.id for d in page], metadatas=[d.metadata for d in page])
 
     def chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
         if not doc_ids:
