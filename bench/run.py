@@ -18,9 +18,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from index.service import open_index  # noqa: E402
+from policyqa.factory import open_assistant  # noqa: E402
 from policyqa.settings import Settings  # noqa: E402
-from rag.chain import AnswerChain  # noqa: E402
-from rag.retrieve import HybridRetriever  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "runs"
@@ -47,8 +46,7 @@ def bench_ingest(name: str, paths: list[Path], data_dir: Path) -> dict:
 def bench_questions(data_dir: Path, n: int) -> dict:
     questions = [json.loads(line)["question"] for line in (REPO / "eval/datasets/seeds.jsonl").open(encoding="utf-8")][:n]
     settings = Settings(data_dir=data_dir)
-    with open_index(settings) as idx:
-        chain = AnswerChain(settings, HybridRetriever(idx.store, settings))
+    with open_assistant(settings) as (_, chain):
         chain.ask(questions[0])  # warm: model load and first query excluded
         timings = [chain.ask(q).timings_ms for q in questions]
     return {

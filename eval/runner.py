@@ -18,11 +18,11 @@ from tqdm import tqdm
 
 from eval.paths import SAMPLE_ARTICLES
 from eval.questions import Question
+from index.search import SearchFilter
 from index.service import Index, open_index
+from policyqa.factory import build_chain, build_retriever
 from policyqa.settings import Settings
-from rag.chain import AnswerChain
-from rag.retrieve import HybridRetriever, SearchFilter
-from rag.types import RetrievedChunk
+from rag.types import RetrievedChunk, Retriever
 
 RETRIEVED_DEPTH = 10
 
@@ -65,30 +65,31 @@ def ensure_ingested(idx: Index, target: Target, progress: bool = False) -> dict:
 
 
 @dataclass
-class _Recording:
-    """A retriever that fetches RETRIEVED_DEPTH hits, hands the chain its k, and remembers all."""
+class RecordingRetriever:
+    """A Retriever that fetches RETRIEVED_DEPTH hits, hands the chain its k, and remembers all."""
 
-    retriever: HybridRetriever
+    retriever: Retriever
+    top_k: int  # the chain's k when it asks for none
     last: list[RetrievedChunk] = field(default_factory=list)
 
     def retrieve(
         self, question: str, search_filter: SearchFilter | None = None, k: int | None = None
     ) -> list[RetrievedChunk]:
-        k = k or self.retriever.settings.top_k
+        k = k or self.top_k
         self.last = self.retriever.retrieve(question, search_filter, max(k, RETRIEVED_DEPTH))
         return self.last[:k]
 
 
 def answer_all(idx: Index, questions: list[Question], mode: str, backend: str, progress: bool = False) -> list[dict]:
     """One result row per question, in order."""
-    recording = _Recording(HybridRetriever(idx.store, idx.settings, mode))
-    chain = AnswerChain(idx.settings, recording)
+    recording = RecordingRetriever(build_retriever(idx.settings, idx.store, mode), idx.settings.top_k)
+    chain = build_chain(idx.settings, recording, backend)
     if questions:  # loads the embedding model and BM25 index, which latency should not include
         recording.retrieve(questions[0].question)
     rows = []
     for question in tqdm(questions, desc=f"{mode}", unit="q", disable=not progress):
         started = time.perf_counter()
-        answer = chain.ask(question.question, backend=backend).to_dict()
+        answer = chain.ask(question.question).to_dict()
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         rows.append(_row(question, answer, recording.last, latency_ms))
     return rows

@@ -22,12 +22,12 @@ from eval.paths import RUNS_DIR, SHARED_BENCHMARKS
 from eval.questions import load_questions
 from eval.report import fmt, write_json
 from eval.runner import RETRIEVED_DEPTH, ensure_ingested, target_for
-from index.chunk import Chunk
 from index.script import to_simplified
 from index.service import open_index
 from policyqa.settings import Settings
-from rag.fusion import Candidates, FusionConfig, fuse
-from rag.retrieve import HybridRetriever, fusion_config, resolve
+from rag.fusion import FusionConfig
+from policyqa.factory import build_retriever
+from rag.retrieve import Candidates, HybridRetriever, fuse_candidates, fusion_config
 
 DEFAULT_OUT = RUNS_DIR / "tune"
 # The score a setting is chosen by: first-hit quality and what the answerer's five chunks hold.
@@ -35,28 +35,28 @@ OBJECTIVE = ("hit@1", "hit@5", "mrr", "recall@5")
 RRF_KS = (1, 2, 5, 10, 20, 60)
 DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5)  # BM25 stays at 1: only the ratio matters
 ALONE = ("bm25", "dense")
+ONE_LIST = FusionConfig("rrf", 1.0, 1.0, 60)  # any setting keeps the order of a single list
 
 
 @dataclass(frozen=True)
 class TuningQuestion:
-    """What fusion needs of one question: its gold documents, both candidate lists, their chunks."""
+    """What fusion needs of one question: its gold documents and both candidate lists."""
 
     gold: tuple[str, ...]
     candidates: Candidates
-    chunks: dict[str, Chunk]
 
 
 def grid() -> Iterator[FusionConfig]:
     for k in RRF_KS:
         yield from (FusionConfig("rrf", 1.0, w, k) for w in DENSE_WEIGHTS)
-    yield from (FusionConfig("convex", 1.0, w) for w in DENSE_WEIGHTS)
+    yield from (FusionConfig("convex", 1.0, w, 0) for w in DENSE_WEIGHTS)
 
 
 def run_tune(settings: Settings, sets: Sequence[str], out: Path = DEFAULT_OUT, shared: Path = SHARED_BENCHMARKS) -> dict:
     """Score every fusion setting and each retriever alone on the tuning sets; write tune.{json,md}."""
     started = time.perf_counter()
     gathered = {name: _gather(settings, name, shared) for name in sets}
-    alone = [_row(name, FusionConfig(), gathered, only=name) for name in ALONE]
+    alone = [_row(name, ONE_LIST, gathered, only=name) for name in ALONE]
     ranked = sorted((_row(_label(c), c, gathered) for c in grid()), key=lambda r: r["objective"], reverse=True)
     for row in ranked:
         row["level_or_above_alone"] = _level_or_above(row, alone)
@@ -80,14 +80,12 @@ def _gather(settings: Settings, name: str, shared: Path) -> list[TuningQuestion]
     target = target_for(settings, bench.docs)
     with open_index(target.settings) as idx:
         ensure_ingested(idx, target)
-        retriever = HybridRetriever(idx.store, idx.settings, "hybrid")
+        retriever = build_retriever(idx.settings, idx.store, "hybrid")
         return [_searched(retriever, q.question, q.doc_ids) for q in load_questions(bench.questions) if q.doc_ids]
 
 
 def _searched(retriever: HybridRetriever, question: str, gold: Sequence[str]) -> TuningQuestion:
-    candidates = retriever.candidates(to_simplified(question))
-    ids = list(dict.fromkeys(cid for hits in candidates.values() for cid, _ in hits))
-    return TuningQuestion(tuple(gold), candidates, {c.chunk_id: c for c in retriever.store.get(ids)})
+    return TuningQuestion(tuple(gold), retriever.candidates(to_simplified(question)))
 
 
 def _row(label: str, config: FusionConfig, gathered: dict[str, list[TuningQuestion]], only: str = "") -> dict:
@@ -101,7 +99,7 @@ def _metrics(questions: list[TuningQuestion], config: FusionConfig, only: str) -
     cases = []
     for q in questions:
         candidates = {only: q.candidates.get(only, [])} if only else q.candidates
-        hits = resolve(fuse(candidates, config), q.chunks)[:RETRIEVED_DEPTH]
+        hits = fuse_candidates(candidates, config)[:RETRIEVED_DEPTH]
         cases.append(([{h.chunk.doc_id, h.chunk.story_id} for h in hits], q.gold))
     return retrieval_metrics(cases)
 

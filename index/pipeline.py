@@ -80,7 +80,7 @@ class Ingestor:
                 report.failed.append({"path": str(path), "reason": f"{path.name}: {err}"})
         if prune:
             changed |= self._prune(report)
-        if changed or self.store.bm25.model is None and self.store.count():
+        if changed or self.store.bm25_missing():
             self.store.rebuild_bm25()
         report.cleaning = dict(sorted(cleaning.items()))
         report.seconds = round(time.perf_counter() - started, 2)

@@ -15,9 +15,11 @@ from langchain_core.embeddings import Embeddings
 from index.bm25 import Bm25Index
 from index.chunk import Chunk, doc_id_of
 from index.script import to_simplified
+from index.search import ScoredChunk, SearchFilter
 from policyqa.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
+_PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 Progress = Callable[[int], None]
 
 
@@ -41,7 +43,7 @@ def chunk_to_document(chunk: Chunk) -> Document:
             "date_int": _date_int(chunk.date),
             "source": chunk.source or "",
             "path": chunk.path,
-            "places": "|".join(chunk.places),
+            "places": _PLACE_SEPARATOR.join(chunk.places),
         },
     )
 
@@ -50,6 +52,27 @@ def _date_int(date: str | None) -> int:
     """yyyymmdd as a number, so Chroma can filter date ranges; 0 when there is no usable date."""
     digits = re.sub(r"\D", "", (date or "")[:10])
     return int(digits) if len(digits) == 8 else 0
+
+
+def _bound_int(iso: str) -> int:
+    """A filter bound as yyyymmdd; a partial date (2023, 2023-06) is padded with zeros."""
+    return int(iso.replace("-", "")[:8].ljust(8, "0"))
+
+
+def _where(search_filter: SearchFilter) -> dict | None:
+    """The part of a filter Chroma can apply itself, as a ``where`` clause."""
+    terms: list[dict] = []
+    if search_filter.doc_ids:
+        terms.append({"doc_id": {"$in": list(search_filter.doc_ids)}})
+    if search_filter.sources:
+        terms.append({"source": {"$in": list(search_filter.sources)}})
+    if search_filter.date_from:
+        terms.append({"date_int": {"$gte": _bound_int(search_filter.date_from)}})
+    if search_filter.date_to:
+        terms.append({"date_int": {"$lte": _bound_int(search_filter.date_to)}})
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else {"$and": terms}
 
 
 def chunk_from_metadata(meta: dict) -> Chunk:
@@ -65,37 +88,123 @@ def chunk_from_metadata(meta: dict) -> Chunk:
         date=meta.get("date") or None,
         source=meta.get("source") or None,
         path=meta.get("path", ""),
-        places=tuple(p for p in meta.get("places", "").split("|") if p),
+        places=_places_of(meta),
         canonical_doc_id=None if canonical == meta["doc_id"] else canonical,
     )
 
 
+def _places_of(meta: dict) -> tuple[str, ...]:
+    return tuple(p for p in meta.get("places", "").split(_PLACE_SEPARATOR) if p)
+
+
 class ChunkStore:
-    """One collection: the Chroma vectors plus the BM25 index built from the same chunks."""
+    """One collection: the Chroma vectors plus the BM25 index built from the same chunks.
+
+    Everything outside index/ reaches the stored chunks through the public methods here; the
+    LangChain wrapper (embedding, dense search) and the raw collection (count, metadata
+    updates, which the wrapper does not offer) stay private.
+    """
 
     def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
         client = chromadb.PersistentClient(
             path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
         )
-        self.vectors = Chroma(
+        self._vectors = Chroma(
             client=client,
             collection_name=settings.collection,
             embedding_function=embeddings,
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
+        # The raw collection, for count and metadata updates; no embedding function, as langchain-chroma does.
+        self._collection = client.get_collection(settings.collection, embedding_function=None)
         self._bm25_dir = settings.bm25_dir
         self._bm25: Bm25Index | None = None
 
     def count(self) -> int:
-        return self.vectors._collection.count()
+        return self._collection.count()
+
+    # --- search ----------------------------------------------------------------------------
+
+    def search_bm25(self, query: str, k: int, search_filter: SearchFilter | None = None) -> list[ScoredChunk]:
+        """The best ``k`` chunks for a (simplified) query by BM25, best first."""
+        allowed = self._allowed_ids(search_filter)
+        if allowed is not None and not allowed:
+            return []
+        found = self._bm25_index().search(query, k, allowed)
+        chunks = {c.chunk_id: c for c in self.get([cid for cid, _ in found])}
+        return [ScoredChunk(chunks[cid], score) for cid, score in found if cid in chunks]
+
+    def search_dense(self, query: str, k: int, search_filter: SearchFilter | None = None) -> list[ScoredChunk]:
+        """The best ``k`` chunks for a (simplified) query by cosine similarity, best first."""
+        allowed = self._allowed_ids(search_filter)
+        if allowed is not None and not allowed:
+            return []
+        extra = {"ids": sorted(allowed)} if allowed is not None else {}
+        k = min(k, len(allowed)) if allowed is not None else k
+        pairs = self._vectors.similarity_search_with_score(query, k=k, **extra)
+        return [ScoredChunk(chunk_from_metadata(doc.metadata), 1.0 - distance) for doc, distance in pairs]
+
+    def _allowed_ids(self, search_filter: SearchFilter | None) -> set[str] | None:
+        """Ids of the chunks a filter lets through; None when it lets everything through."""
+        if search_filter is None or search_filter.is_empty():
+            return None
+        wanted = search_filter.places
+        found = self._vectors.get(where=_where(search_filter), include=["metadatas"])
+        return {
+            m["chunk_id"]
+            for m in found["metadatas"]
+            if not wanted or any(w in m.get("places", "") for w in wanted)
+        }
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, chunk_ids: list[str]) -> list[Chunk]:
+        """The stored chunks of these ids, in the order asked; unknown ids are left out."""
+        if not chunk_ids:  # Chroma rejects an empty id list
+            return []
+        page = self._vectors.get(ids=chunk_ids, include=["metadatas"])
+        found = {m["chunk_id"]: chunk_from_metadata(m) for m in page["metadatas"]}
+        return [found[i] for i in chunk_ids if i in found]
+
+    def chunks_of(self, doc_ids: list[str]) -> list[Chunk]:
+        """Every chunk of these articles, in no particular order."""
+        return self.get(sorted(self.chunk_ids_of(doc_ids)))
+
+    def chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
+        if not doc_ids:
+            return set()
+        return set(self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"])
+
+    def _pages(self, include: list[str]) -> Iterator[dict]:
+        for offset in range(0, self.count(), _PAGE):
+            yield self._vectors.get(limit=_PAGE, offset=offset, include=include)
+
+    def chunks(self) -> Iterator[Chunk]:
+        for page in self._pages(["metadatas"]):
+            yield from (chunk_from_metadata(m) for m in page["metadatas"])
+
+    def chunk_counts(self) -> Counter[str]:
+        """Chunks per article, from the ids alone: their metadata would bring every passage's text along."""
+        return Counter(doc_id_of(chunk_id) for page in self._pages([]) for chunk_id in page["ids"])
+
+    def bm25_ids(self) -> list[str]:
+        """The chunk ids the BM25 index holds: equal to the stored ones when the two are in step."""
+        return list(self._bm25_index().ids)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def embedded_texts(self, chunk_ids: list[str]) -> dict[str, str]:
+        """Chunk id -> the text its vector and BM25 entry were made from (headings included)."""
+        stored: dict[str, str] = {}
+        for i in range(0, len(chunk_ids), _PAGE):
+            page = self._vectors.get(ids=chunk_ids[i : i + _PAGE], include=["documents"])
+            stored.update(zip(page["ids"], page["documents"]))
+        return stored
 
     def _to_embed(self, docs: list[Document]) -> set[str]:
         """Ids of the documents not stored yet, or stored with other embedded text (a retitled
         article keeps its passages' ids, but its title is embedded with them)."""
-        stored: dict[str, str] = {}
-        for i in range(0, len(docs), _PAGE):
-            page = self.vectors.get(ids=[d.id for d in docs[i : i + _PAGE]], include=["documents"])
-            stored.update(zip(page["ids"], page["documents"]))
+        stored = self.embedded_texts([d.id for d in docs])
         return {d.id for d in docs if stored.get(d.id) != d.page_content}
 
     def add(self, chunks: list[Chunk], batch_size: int = 64, progress: Progress | None = None) -> int:
@@ -110,7 +219,7 @@ class ChunkStore:
         embed = [d for d in docs if d.id in todo]
         for i in range(0, len(embed), batch_size):
             batch = embed[i : i + batch_size]
-            self.vectors.add_documents(batch, ids=[d.id for d in batch])  # an upsert: stale vectors are replaced
+            self._vectors.add_documents(batch, ids=[d.id for d in batch])  # an upsert: stale vectors are replaced
             if progress:
                 progress(len(batch))
         return len(embed)
@@ -118,43 +227,19 @@ class ChunkStore:
     def _refresh(self, docs: list[Document]) -> None:
         for i in range(0, len(docs), _PAGE):
             page = docs[i : i + _PAGE]
-            self.vectors._collection.update(ids=[d.id for d in page], metadatas=[d.metadata for d in page])
-
-    def chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
-        if not doc_ids:
-            return set()
-        return set(self.vectors.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"])
+            self._collection.update(ids=[d.id for d in page], metadatas=[d.metadata for d in page])
 
     def delete(self, chunk_ids: set[str]) -> None:
         ids = sorted(chunk_ids)
         for i in range(0, len(ids), _PAGE):
-            self.vectors.delete(ids=ids[i : i + _PAGE])
+            self._vectors.delete(ids=ids[i : i + _PAGE])
 
     def set_story_ids(self, stories: dict[str, str]) -> None:
         """Re-point articles' chunks at another story: a metadata update, the vectors stay."""
         for doc_id, story in stories.items():
             ids = sorted(self.chunk_ids_of([doc_id]))
             if ids:  # Chroma rejects an empty id list
-                self.vectors._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
-
-    def _pages(self, include: list[str]) -> Iterator[dict]:
-        for offset in range(0, self.count(), _PAGE):
-            yield self.vectors.get(limit=_PAGE, offset=offset, include=include)
-
-    def chunks(self) -> Iterator[Chunk]:
-        for page in self._pages(["metadatas"]):
-            yield from (chunk_from_metadata(m) for m in page["metadatas"])
-
-    def chunk_counts(self) -> Counter[str]:
-        """Chunks per article, from the ids alone: their metadata would bring every passage's text along."""
-        return Counter(doc_id_of(chunk_id) for page in self._pages([]) for chunk_id in page["ids"])
-
-    def get(self, chunk_ids: list[str]) -> list[Chunk]:
-        if not chunk_ids:  # Chroma rejects an empty id list
-            return []
-        page = self.vectors.get(ids=chunk_ids, include=["metadatas"])
-        found = {m["chunk_id"]: chunk_from_metadata(m) for m in page["metadatas"]}
-        return [found[i] for i in chunk_ids if i in found]
+                self._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
 
     def rebuild_bm25(self) -> None:
         """Rebuild BM25 from what Chroma holds, so the two cannot drift apart."""
@@ -165,8 +250,11 @@ class ChunkStore:
         self._bm25 = Bm25Index.build(ids, texts)
         self._bm25.save(self._bm25_dir)
 
-    @property
-    def bm25(self) -> Bm25Index:
+    def bm25_missing(self) -> bool:
+        """Chunks are stored but no BM25 index was ever written for them."""
+        return self._bm25_index().model is None and self.count() > 0
+
+    def _bm25_index(self) -> Bm25Index:
         if self._bm25 is None:
             self._bm25 = Bm25Index.load(self._bm25_dir)
         return self._bm25

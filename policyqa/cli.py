@@ -9,16 +9,12 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may reach a model hub
 
+from policyqa.errors import PolicyQAError  # noqa: E402
 from policyqa.settings import Settings  # noqa: E402
-
-T = TypeVar("T")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
@@ -30,12 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; finished files are kept, run again to resume", file=sys.stderr)
         return 130
+    except PolicyQAError as err:
+        print(f"{args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except (OSError, ValueError) as err:  # bad input: a missing or malformed file, an unknown set
+        print(f"{args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policyqa", description="Cited answers over Chinese policy articles.")
     parser.add_argument("--data-dir", type=Path, help="index folder (default: $POLICYQA_DATA_DIR or .policyqa)")
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     ingest = sub.add_parser("ingest", help="index article files or folders")
     ingest.add_argument("paths", nargs="+", type=Path)
@@ -151,22 +153,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from index.service import open_index
-    from rag.chain import AnswerChain
-    from rag.retrieve import HybridRetriever
+    from policyqa.factory import open_assistant
 
-    if args.backend:
-        settings = settings.model_copy(update={"backend": args.backend})
-    with open_index(settings) as idx:
-        if not idx.store.count():
-            print(f"the index at {settings.data_dir} is empty: run `policyqa ingest data/articles` first", file=sys.stderr)
-            return 2
-        chain = AnswerChain(settings, HybridRetriever(idx.store, settings))
-        try:
-            answer = chain.ask(args.question, k=args.top_k)
-        except ValueError as err:  # settings the backend cannot work with, e.g. no LLM base URL
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+    with open_assistant(settings, args.backend) as (_, chain):
+        answer = chain.ask(args.question, k=args.top_k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -176,8 +166,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_answer(answer) -> None:
     print(answer.answer)
-    shown = answer.nearest if answer.refused else answer.citations
-    for c in shown:
+    for c in answer.shown:
         print(f"\n[{c.n}] 《{c.title}》 {c.date or '日期不详'} {c.source or ''}\n    {c.quote or c.text}")
     for warning in answer.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -185,7 +174,7 @@ def _print_answer(answer) -> None:
 
 def _study(args: argparse.Namespace, settings: Settings) -> int:
     from index.service import open_index
-    from rag.retrieve import HybridRetriever
+    from policyqa.factory import build_retriever, build_study_llm, require_content
     from rag.study import build_study_pack
     from rag.study_export import FORMATS, write_pack
 
@@ -195,20 +184,11 @@ def _study(args: argparse.Namespace, settings: Settings) -> int:
     if args.out.suffix.lower() not in FORMATS:
         print(f"study: --out must end in {' or '.join(FORMATS)}, not {args.out.name!r}", file=sys.stderr)
         return 2
-    llm = None
-    if (args.backend or settings.backend) == "openai":
-        from rag.llm import build_chat_model
-
-        try:
-            llm = build_chat_model(settings, streaming=False)
-        except ValueError as err:  # no LLM base URL
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+    llm = build_study_llm(settings, args.backend)
     with open_index(settings) as idx:
-        if not idx.store.count():
-            print(f"the index at {settings.data_dir} is empty: run `policyqa ingest data/articles` first", file=sys.stderr)
-            return 2
-        pack = build_study_pack(args.topic, HybridRetriever(idx.store, settings), args.docs, args.top_k, llm)
+        require_content(idx)
+        retriever = build_retriever(settings, idx.store)
+        pack = build_study_pack(args.topic, retriever, idx.store, settings.prompts_dir, args.docs, args.top_k, llm)
     if not pack.sources:
         print("study: the index holds nothing on this topic or these articles", file=sys.stderr)
         return 1
@@ -235,7 +215,6 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from app import launch
 
@@ -247,11 +226,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.evaluate import default_out, run_eval
 
     out = args.out or default_out(args.dataset)
-    report = _or_message(
-        "eval", run_eval, args.dataset, settings, out, args.docs, args.retriever, args.backend, args.limit
-    )
-    if report is None:
-        return 2
+    report = run_eval(args.dataset, settings, out, args.docs, args.retriever, args.backend, args.limit)
     print(f"{report['questions']} questions, {report['retriever']}/{report['backend']}, {report['seconds']} s -> {out}")
     for name, value in report["metrics"].items():
         print(f"{name}: {value}")
@@ -264,9 +239,7 @@ def _eval_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     out = args.out or DEFAULT_OUT
     shared = args.benchmarks or SHARED_BENCHMARKS
-    report = _or_message("eval-bench", run_bench, settings, args.sets, args.retrievers, out, shared, args.limit)
-    if report is None:
-        return 2
+    report = run_bench(settings, args.sets, args.retrievers, out, shared, args.limit)
     print((out / "report.md").read_text(encoding="utf-8"))
     print(f"{len(report['runs'])} runs in {report['seconds']} s -> {out}")
     return 0
@@ -277,9 +250,7 @@ def _eval_tune(args: argparse.Namespace, settings: Settings) -> int:
     from eval.tune import DEFAULT_OUT, run_tune
 
     out = args.out or DEFAULT_OUT
-    report = _or_message("eval-tune", run_tune, settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
-    if report is None:
-        return 2
+    report = run_tune(settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
     print((out / "tune.md").read_text(encoding="utf-8"))
     print(f"chosen: {report['chosen']}; configured: {report['configured']} -> {out}")
     return 0
@@ -289,28 +260,14 @@ def _eval_gate(args: argparse.Namespace, settings: Settings) -> int:
     from eval.gate import check, load_thresholds, table
     from eval.paths import THRESHOLDS
 
-    def checks_of(report: Path, thresholds: Path) -> list:
-        return check(json.loads(report.read_text(encoding="utf-8")), load_thresholds(thresholds))
-
-    checks = _or_message("eval-gate", checks_of, args.report, args.thresholds or THRESHOLDS)
-    if checks is None:
-        return 2
+    report = json.loads(args.report.read_text(encoding="utf-8"))
+    checks = check(report, load_thresholds(args.thresholds or THRESHOLDS))
     print(table(checks))
     failed = [c for c in checks if not c.passed]
     for c in failed:
         print(f"below threshold: {c.describe()}", file=sys.stderr)
     print(f"{len(checks) - len(failed)}/{len(checks)} thresholds met")
     return 1 if failed else 0
-
-
-def _or_message(command: str, run: Callable[..., T], *args: object) -> T | None:
-    """``run(*args)``; bad input (a missing or malformed file, an unknown set, no shared
-    folder, a backend without its server) becomes one line on stderr and None."""
-    try:
-        return run(*args)
-    except (OSError, ValueError) as err:
-        print(f"{command}: {err}", file=sys.stderr)
-        return None
 
 
 if __name__ == "__main__":

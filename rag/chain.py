@@ -1,7 +1,8 @@
 """question -> standalone question -> retrieved chunks -> draft -> checked, cited Answer.
 
-Built from LangChain runnables so the generation step can be the extractive backend or
-any OpenAI-compatible chat model, streamed the same way.
+The parts come in through their contracts (rag.types: Retriever, Generator, Rephraser), so the
+extractive backend, an LLM or a test fake plug in the same way. The chain is a LangChain
+``Runnable``: ``invoke``/``batch`` give Answers, ``stream`` gives text pieces, then the Answer.
 """
 
 from __future__ import annotations
@@ -9,137 +10,116 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig
 
+from index.search import SearchFilter
 from policyqa.settings import Settings
 from rag.citations import check_citations
 from rag.evidence import evidence_score, uncovered
-from rag.extractive import extract_answer
-from rag.followup import carry_over
 from rag.prompts import load_text
-from rag.retrieve import HybridRetriever, SearchFilter
-from rag.types import Answer, Citation, RetrievedChunk
+from rag.types import Answer, Citation, Draft, Generator, Rephraser, RetrievedChunk, Retriever
 
 Event = str | Answer  # text pieces while generating, then the finished Answer
 
 
-@dataclass
-class Request:
+@dataclass(frozen=True)
+class Ask:
+    """One question as the chain's input, with what the conversation and the user set around it."""
+
     question: str
     history: Sequence[str] = ()  # earlier questions of the conversation, oldest first
     search_filter: SearchFilter | None = None
-    k: int | None = None
-    backend: str = ""  # empty means settings.backend
+    k: int | None = None  # passages to answer from; None means settings.top_k
+
+
+@dataclass
+class _Trace:
+    """What one run has found so far: read by the answer it ends with."""
+
+    ask: Ask
     standalone: str = ""
     hits: list[RetrievedChunk] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
 
 
-class AnswerChain:
-    def __init__(self, settings: Settings, retriever: HybridRetriever) -> None:
+class AnswerChain(Runnable[Ask | str, Answer]):
+    def __init__(self, settings: Settings, retriever: Retriever, generator: Generator, rephraser: Rephraser) -> None:
+        for name, part, contract in (("retriever", retriever, Retriever), ("generator", generator, Generator),
+                                     ("rephraser", rephraser, Rephraser)):  # fmt: skip
+            if not isinstance(part, contract):
+                raise TypeError(f"{name} {type(part).__name__} does not implement rag.types.{contract.__name__}")
         self.settings = settings
         self.retriever = retriever
-        self._prepare: Runnable = RunnableLambda(self._standalone) | RunnableLambda(self._retrieve)
+        self.generator = generator
+        self.rephraser = rephraser
 
-    def ask(self, question: str, **options) -> Answer:
-        *_, answer = self.stream(question, **options)
+    def ask(self, question: str, **options: Any) -> Answer:
+        return self.invoke(Ask(question, **options))
+
+    def events(self, question: str, **options: Any) -> Iterator[Event]:
+        return self.stream(Ask(question, **options))
+
+    def invoke(self, input: Ask | str, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        *_, answer = self.stream(input, config)
         return answer
 
-    def stream(self, question: str, **options) -> Iterator[Event]:
-        started = time.perf_counter()
-        request: Request = self._prepare.invoke(Request(question, **options))
-        backend = request.backend or self.settings.backend
-        if self._too_weak(request):
-            yield self._refusal(request, started)
+    def stream(self, input: Ask | str, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Event]:
+        trace = _Trace(input if isinstance(input, Ask) else Ask(input))
+        trace.standalone = self.rephraser.standalone(trace.ask.question, trace.ask.history)
+        self._retrieve(trace)
+        if self._too_weak(trace):
+            yield self._refusal(trace)
             return
         generated = time.perf_counter()
-        pieces: list[str] = []
-        quotes: dict[int, str] = {}
-        for piece in self._generator(backend, quotes).stream(request):
-            pieces.append(piece)
-            yield piece
-        request.timings_ms["generate"] = _ms_since(generated)
-        yield self._finish(request, "".join(pieces), quotes, started)
+        draft = Draft("")
+        for event in self.generator.stream(trace.standalone, trace.hits):
+            if isinstance(event, Draft):
+                draft = event
+            else:
+                yield event
+        trace.timings_ms["generate"] = _ms_since(generated)
+        yield self._finish(trace, draft)
 
-    # The LLM chains are built once per AnswerChain, and only when an LLM is used: importing the
-    # OpenAI client costs the extractive path time it never needs.
-    @cached_property
-    def _llm_answer(self) -> Runnable:
-        from rag.llm import answer_chain, format_sources
-
-        to_input = RunnableLambda(lambda r: {"question": r.standalone, "sources": format_sources(r.hits)})
-        return to_input | answer_chain(self.settings)
-
-    @cached_property
-    def _llm_condense(self) -> Runnable:
-        from rag.llm import condense_chain
-
-        return condense_chain(self.settings)
-
-    def _standalone(self, request: Request) -> Request:
-        previous = request.history[-1] if request.history else None
-        if previous and (request.backend or self.settings.backend) == "openai":
-            history = "\n".join(request.history)
-            request.standalone = self._llm_condense.invoke({"history": history, "question": request.question})
-        else:
-            request.standalone = carry_over(request.question, previous)
-        return request
-
-    def _retrieve(self, request: Request) -> Request:
+    def _retrieve(self, trace: _Trace) -> None:
         started = time.perf_counter()
-        request.hits = self.retriever.retrieve(request.standalone, request.search_filter, request.k)
-        request.timings_ms["retrieve"] = _ms_since(started)
-        return request
+        trace.hits = self.retriever.retrieve(trace.standalone, trace.ask.search_filter, trace.ask.k)
+        trace.timings_ms["retrieve"] = _ms_since(started)
 
-    def _too_weak(self, request: Request) -> bool:
-        if not request.hits:
+    def _too_weak(self, trace: _Trace) -> bool:
+        if not trace.hits:
             return True
-        missing = uncovered(request.standalone, request.hits)
-        request.warnings += [f"uncovered:{term}" for term in missing]
-        return bool(missing) or evidence_score(request.standalone, request.hits) < self.settings.refusal_threshold
+        missing = uncovered(trace.standalone, trace.hits)
+        trace.warnings += [f"uncovered:{term}" for term in missing]
+        return bool(missing) or evidence_score(trace.standalone, trace.hits) < self.settings.refusal_threshold
 
-    def _generator(self, backend: str, quotes: dict[int, str]) -> Runnable:
-        if backend == "openai":
-            return self._llm_answer
+    def _finish(self, trace: _Trace, draft: Draft) -> Answer:
+        if load_text("llm_refusal", self.settings.prompts_dir) in draft.text:
+            return self._refusal(trace)
+        checked = check_citations(draft.text, trace.hits)
+        citations = [Citation.of(n, trace.hits[n - 1].chunk, draft.quotes.get(n, "")) for n in checked.cited]
+        return self._answer(trace, checked.text, citations, warnings=list(checked.warnings))
 
-        def extractive(request: Request) -> str:
-            draft = extract_answer(request.standalone, request.hits, self.settings.prompts_dir)
-            quotes.update(draft.quotes)
-            return draft.text
+    def _refusal(self, trace: _Trace) -> Answer:
+        trace.timings_ms.setdefault("generate", 0.0)
+        nearest = [Citation.of(i, h.chunk) for i, h in enumerate(trace.hits[:3], start=1)]
+        return self._answer(trace, load_text("refusal", self.settings.prompts_dir), [], nearest=nearest, refused=True)
 
-        return RunnableLambda(extractive)
-
-    def _finish(self, request: Request, text: str, quotes: dict[int, str], started: float) -> Answer:
-        if load_text("llm_refusal", self.settings.prompts_dir) in text:
-            return self._refusal(request, started)
-        checked = check_citations(text, request.hits)
-        citations = [Citation.of(n, request.hits[n - 1].chunk, quotes.get(n, "")) for n in checked.cited]
-        request.timings_ms["total"] = _ms_since(started)
+    def _answer(self, trace: _Trace, text: str, citations: list[Citation], warnings: Sequence[str] = (),
+                nearest: Sequence[Citation] = (), refused: bool = False) -> Answer:  # fmt: skip
+        trace.timings_ms["total"] = _ms_since(trace.started)
         return Answer(
-            question=request.question,
-            answer=checked.text,
-            refused=False,
+            question=trace.ask.question,
+            answer=text,
+            refused=refused,
             citations=citations,
-            warnings=request.warnings + list(checked.warnings),
-            timings_ms=request.timings_ms,
-            standalone_question=request.standalone,
-        )
-
-    def _refusal(self, request: Request, started: float) -> Answer:
-        request.timings_ms.setdefault("generate", 0.0)
-        request.timings_ms["total"] = _ms_since(started)
-        return Answer(
-            question=request.question,
-            answer=load_text("refusal", self.settings.prompts_dir),
-            refused=True,
-            citations=[],
-            warnings=request.warnings,
-            timings_ms=request.timings_ms,
-            standalone_question=request.standalone,
-            nearest=[Citation.of(i, h.chunk) for i, h in enumerate(request.hits[:3], start=1)],
+            warnings=trace.warnings + list(warnings),
+            timings_ms=trace.timings_ms,
+            standalone_question=trace.standalone,
+            nearest=list(nearest),
         )
 
 

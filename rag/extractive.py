@@ -32,7 +32,7 @@ from index.script import to_simplified
 from rag.citations import numbers, sentence_spans
 from rag.evidence import content_terms, focus_words, searchable, term_weights
 from rag.prompts import load_text
-from rag.types import RetrievedChunk
+from rag.types import Draft, RetrievedChunk
 
 RANK_WEIGHT = 0.1  # enough to break ties between equal matches, never to outweigh a term
 # 目前，社区划分为6个网格 answers 星城社区有几个网格 because its paragraph names 星城社区.
@@ -44,12 +44,6 @@ SUPPORT_RATIO = 0.5  # a sentence matching less than half as well as the lead is
 DUPLICATE_JACCARD = 0.8  # bigram overlap above which two sentences are one reposted sentence
 
 Span = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Draft:
-    text: str
-    quotes: dict[int, str]  # hit number -> the sentence(s) taken from it, one per line
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 Fusion = Literal["rrf", "convex"]
-Candidates = Mapping[str, Sequence[tuple[str, float]]]  # retriever name -> (chunk id, score), best first
+RankedLists = Mapping[str, Sequence[tuple[str, float]]]  # retriever name -> (chunk id, score), best first
 
 
 @dataclass(frozen=True)
 class FusionConfig:
-    method: Fusion = "rrf"
-    bm25_weight: float = 1.0
-    dense_weight: float = 1.0
-    rrf_k: int = 60
+    """No defaults: the configured values live in Settings, and a second set here would disagree."""
+
+    method: Fusion
+    bm25_weight: float
+    dense_weight: float
+    rrf_k: int  # read by rrf only
 
     def weight(self, retriever: str) -> float:
         return {"bm25": self.bm25_weight, "dense": self.dense_weight}[retriever]
@@ -34,7 +36,7 @@ class Fused:
     ranks: dict[str, int]  # retriever name -> 1-based rank in its own list
 
 
-def fuse(candidates: Candidates, config: FusionConfig) -> list[Fused]:
+def fuse(candidates: RankedLists, config: FusionConfig) -> list[Fused]:
     """One list, best first; ties keep the order in which chunks were first seen."""
     scores: dict[str, float] = {}
     ranks: dict[str, dict[str, int]] = {}

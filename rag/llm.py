@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import httpx
+import openai
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 
+from policyqa.errors import BackendUnreachable, ConfigError
 from policyqa.settings import Settings
 from rag.prompts import load_chat_prompt, load_text
 from rag.types import RetrievedChunk
@@ -22,6 +24,8 @@ MAX_RETRIES = 2
 # Local 7B models on CPU may take a while before the first token of a long prompt;
 # an endpoint that is not there at all should fail fast.
 TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+# What the client raises when the endpoint is down or keeps failing after its retries.
+UNREACHABLE = (openai.APIConnectionError, openai.APIStatusError)
 
 
 def format_sources(hits: Sequence[RetrievedChunk]) -> str:
@@ -37,15 +41,22 @@ def _heading(hit: RetrievedChunk) -> str:
     return title + (f"（{meta}）" if meta else "")
 
 
-def build_chat_model(settings: Settings, *, streaming: bool = True) -> ChatOpenAI:
-    """The chat model the settings point at; a missing endpoint is a configuration error."""
-    # Required whatever settings.backend says: a request may pick the openai backend itself,
-    # and without a base URL the SDK would silently call api.openai.com.
+def unreachable(settings: Settings, err: Exception) -> BackendUnreachable:
+    return BackendUnreachable(f"the LLM at {settings.openai_base_url} did not answer: {err}")
+
+
+def check_endpoint(settings: Settings) -> None:
+    """Without a base URL the SDK would silently call api.openai.com: refuse instead."""
     if not settings.openai_base_url:
-        raise ValueError(
+        raise ConfigError(
             "the openai backend needs an OpenAI-compatible endpoint: "
             "set POLICYQA_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)"
         )
+
+
+def build_chat_model(settings: Settings, *, streaming: bool = True) -> ChatOpenAI:
+    """The chat model the settings point at; a missing endpoint is a configuration error."""
+    check_endpoint(settings)
     return ChatOpenAI(
         model=settings.openai_model,
         base_url=settings.openai_base_url,

@@ -1,100 +1,65 @@
-"""Hybrid retrieval: BM25 and dense candidates, fused (rag.fusion), reposted copies collapsed.
+"""Hybrid retrieval: BM25 and dense candidates from the store, fused (rag.fusion), reposted
+copies collapsed.
 
-Fusion function, weights and depth are settings because the best mix is corpus-dependent: on
-the seed articles equal-weight fusion beat either retriever, on larger news sets BM25 alone won.
+Fusion function, weights and depth are settings because the best mix is corpus-dependent
+(`policyqa eval-tune` chooses them on questions CI never asks; Settings says which won).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
 
 from index.chunk import Chunk
 from index.dedup import bigram_jaccard
 from index.script import to_simplified
-from index.store import ChunkStore
+from index.search import ChunkSearch, ScoredChunk, SearchFilter
 from policyqa.settings import Settings
-from rag.fusion import Candidates, Fused, FusionConfig, fuse
+from rag.fusion import Fused, FusionConfig, fuse
 from rag.types import RetrievedChunk
 
-
-@dataclass(frozen=True)
-class SearchFilter:
-    """Metadata limits; empty fields do not filter. Dates are ISO ``yyyy-mm-dd``."""
-
-    doc_ids: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    places: tuple[str, ...] = ()  # a chunk matches if any of its places contains one of these
-    date_from: str | None = None
-    date_to: str | None = None
-
-    def where(self) -> dict | None:
-        """The part Chroma can apply itself, as a ``where`` clause."""
-        terms: list[dict] = []
-        if self.doc_ids:
-            terms.append({"doc_id": {"$in": list(self.doc_ids)}})
-        if self.sources:
-            terms.append({"source": {"$in": list(self.sources)}})
-        if self.date_from:
-            terms.append({"date_int": {"$gte": _date_int(self.date_from)}})
-        if self.date_to:
-            terms.append({"date_int": {"$lte": _date_int(self.date_to)}})
-        if not terms:
-            return None
-        return terms[0] if len(terms) == 1 else {"$and": terms}
-
-    def is_empty(self) -> bool:
-        return self.where() is None and not self.places
+Candidates = dict[str, list[ScoredChunk]]  # retriever name -> its hits, best first
 
 
-def _date_int(iso: str) -> int:
-    return int(iso.replace("-", "")[:8].ljust(8, "0"))
+class HybridRetriever(BaseRetriever):
+    """A ``rag.types.Retriever``, and a LangChain retriever for use in other chains.
 
+    ``store`` is an ``index.search.ChunkSearch`` (index.store.ChunkStore, or a fake in tests);
+    ``mode`` empty means ``settings.retriever``.
+    """
 
-@dataclass
-class HybridRetriever:
-    store: ChunkStore
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: Any  # ChunkSearch; a Protocol pydantic cannot check
     settings: Settings
-    mode: str = ""  # "hybrid", "bm25" or "dense"; empty means settings.retriever
-    _reranker: object | None = field(default=None, init=False, repr=False)
+    mode: Literal["", "hybrid", "bm25", "dense"] = ""
+    _reranker: Any = PrivateAttr(default=None)
 
     def retrieve(self, question: str, search_filter: SearchFilter | None = None, k: int | None = None) -> list[RetrievedChunk]:
         query = to_simplified(question)
-        fused = fuse(self.candidates(query, search_filter), fusion_config(self.settings))
-        hits = resolve(fused, {c.chunk_id: c for c in self.store.get([f.chunk_id for f in fused])})
+        hits = fuse_candidates(self.candidates(query, search_filter), fusion_config(self.settings))
         if self.settings.reranker:
             hits = self._rerank(query, hits)
         return hits[: k or self.settings.top_k]
 
     def candidates(self, query: str, search_filter: SearchFilter | None = None) -> Candidates:
-        """Each retriever's best ``settings.candidates`` (chunk id, score) for a simplified query."""
-        allowed = self._allowed_ids(search_filter)
-        if allowed is not None and not allowed:
-            return {}
+        """Each retriever's best ``settings.candidates`` chunks for a simplified query."""
         mode = self.mode or self.settings.retriever
-        found: dict[str, list[tuple[str, float]]] = {}
+        n = self.settings.candidates
+        found: Candidates = {}
         if mode in ("hybrid", "bm25"):
-            found["bm25"] = self.store.bm25.search(query, self.settings.candidates, allowed)
+            found["bm25"] = self.store.search_bm25(query, n, search_filter)
         if mode in ("hybrid", "dense"):
-            found["dense"] = self._dense(query, allowed)
+            found["dense"] = self.store.search_dense(query, n, search_filter)
         return found
 
-    def _allowed_ids(self, search_filter: SearchFilter | None) -> set[str] | None:
-        if search_filter is None or search_filter.is_empty():
-            return None
-        found = self.store.vectors.get(where=search_filter.where(), include=["metadatas"])
-        wanted = search_filter.places
-        return {
-            m["chunk_id"]
-            for m in found["metadatas"]
-            if not wanted or any(w in m.get("places", "") for w in wanted)
-        }
-
-    def _dense(self, query: str, allowed: set[str] | None) -> list[tuple[str, float]]:
-        extra = {"ids": sorted(allowed)} if allowed is not None else {}
-        k = min(self.settings.candidates, len(allowed)) if allowed is not None else self.settings.candidates
-        pairs = self.store.vectors.similarity_search_with_score(query, k=k, **extra)
-        return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in pairs]  # cosine distance
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [as_document(hit) for hit in self.retrieve(query)]
 
     def _rerank(self, query: str, hits: list[RetrievedChunk]) -> list[RetrievedChunk]:
         if self._reranker is None:
@@ -106,12 +71,30 @@ class HybridRetriever:
         return sorted(rescored, key=lambda h: h.score, reverse=True)
 
 
+def as_document(hit: RetrievedChunk) -> Document:
+    """A hit as LangChain sees one: the passage text, the chunk's fields and scores in metadata."""
+    chunk = hit.chunk
+    metadata = {
+        "chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, "title": chunk.title, "date": chunk.date,
+        "source": chunk.source, "path": chunk.path, "start": chunk.start, "end": chunk.end,
+        "score": hit.score, "ranks": dict(hit.ranks),
+    }  # fmt: skip
+    return Document(page_content=chunk.text, metadata=metadata, id=chunk.chunk_id)
+
+
 def fusion_config(settings: Settings) -> FusionConfig:
     return FusionConfig(settings.fusion, settings.bm25_weight, settings.dense_weight, settings.rrf_k)
 
 
+def fuse_candidates(candidates: Mapping[str, Sequence[ScoredChunk]], config: FusionConfig) -> list[RetrievedChunk]:
+    """One ranking of every candidate, reposted copies of one passage collapsed to the best."""
+    ranked = {name: [(h.chunk.chunk_id, h.score) for h in hits] for name, hits in candidates.items()}
+    chunks = {h.chunk.chunk_id: h.chunk for hits in candidates.values() for h in hits}
+    return resolve(fuse(ranked, config), chunks)
+
+
 def resolve(fused: list[Fused], chunks: Mapping[str, Chunk]) -> list[RetrievedChunk]:
-    """Fused ids as stored chunks, reposted copies of one passage collapsed to the best."""
+    """Fused ids as chunks, reposted copies of one passage collapsed to the best."""
     return _collapse_copies([RetrievedChunk(chunks[f.chunk_id], f.score, f.ranks) for f in fused if f.chunk_id in chunks])
 
 

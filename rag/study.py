@@ -41,6 +41,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
 from index.script import to_simplified
+from index.search import ChunkSource, SearchFilter
 from rag.citations import (
     QUOTED,
     UNQUOTED_PHRASE,
@@ -52,8 +53,7 @@ from rag.citations import (
 )
 from rag.evidence import content_terms, term_weights
 from rag.prompts import load_chat_prompt, load_text
-from rag.retrieve import HybridRetriever, SearchFilter
-from rag.types import Citation, RetrievedChunk
+from rag.types import Citation, RetrievedChunk, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -177,17 +177,18 @@ class _Question:
 
 def build_study_pack(
     topic: str,
-    retriever: HybridRetriever,
+    retriever: Retriever,
+    library: ChunkSource,
+    prompts_dir: Path,
     doc_ids: Sequence[str] = (),
     k: int = 12,
     llm: BaseChatModel | None = None,
 ) -> StudyPack:
     """A study pack on ``topic`` from its ``k`` best chunks (within ``doc_ids`` if given), or
-    on the whole articles ``doc_ids`` when there is no topic; with ``llm`` the model writes
-    the discussion questions."""
+    on the whole articles ``doc_ids`` (read from ``library``) when there is no topic; with
+    ``llm`` the model writes the discussion questions; templates come from ``prompts_dir``."""
     topic = topic.strip()
-    prompts_dir = retriever.settings.prompts_dir
-    hits = _gather(topic, retriever, doc_ids, k)
+    hits = _gather(topic, retriever, library, doc_ids, k)
     sentences = _sentences(topic, hits)
     points = _spread(s for s in sentences if _fits(s.text, KEY_POINT_CHARS))[:MAX_KEY_POINTS]
     figures = _figures(sentences)
@@ -219,13 +220,14 @@ def build_study_pack(
 # --- sources and their sentences -------------------------------------------------------
 
 
-def _gather(topic: str, retriever: HybridRetriever, doc_ids: Sequence[str], k: int) -> list[RetrievedChunk]:
+def _gather(
+    topic: str, retriever: Retriever, library: ChunkSource, doc_ids: Sequence[str], k: int
+) -> list[RetrievedChunk]:
     if topic:
         return retriever.retrieve(topic, SearchFilter(doc_ids=tuple(doc_ids)), k)
     # No topic: a session on whole articles, so every chunk of them, in reading order.
-    ids = sorted(retriever.store.chunk_ids_of(list(doc_ids)))
     order = {doc_id: i for i, doc_id in enumerate(doc_ids)}
-    chunks = sorted(retriever.store.get(ids) if ids else [], key=lambda c: (order[c.doc_id], c.start))
+    chunks = sorted(library.chunks_of(list(doc_ids)), key=lambda c: (order[c.doc_id], c.start))
     return [RetrievedChunk(chunk, score=0.0) for chunk in chunks]
 
 

@@ -1,10 +1,15 @@
-"""The nouns of answering: a retrieved Chunk, the Citation it becomes, the Answer."""
+"""The nouns of answering (a retrieved Chunk, the Citation it becomes, the Answer) and the
+contracts of its parts: a Retriever finds chunks, a Generator drafts the answer from them, a
+Rephraser makes a follow-up standalone. Fakes in tests implement the same protocols."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
 
 from index.chunk import Chunk
+from index.search import SearchFilter
 
 
 @dataclass(frozen=True)
@@ -60,5 +65,45 @@ class Answer:
     standalone_question: str = ""  # the question after follow-up resolution
     nearest: list[Citation] = field(default_factory=list)  # shown instead when refused
 
+    @property
+    def shown(self) -> list[Citation]:
+        """The passages to list with the answer: its citations, or the nearest passages of a refusal."""
+        return self.nearest if self.refused else self.citations
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A generated answer before its citations are checked."""
+
+    text: str
+    quotes: dict[int, str] = field(default_factory=dict)  # hit number -> the sentence(s) taken from it
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    def retrieve(
+        self, question: str, search_filter: SearchFilter | None = None, k: int | None = None
+    ) -> list[RetrievedChunk]:
+        """The best ``k`` chunks for the question (the configured number when None), best first."""
+        ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    def stream(self, question: str, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
+        """Pieces of answer text as they are made, then the whole Draft, last."""
+        ...
+
+    def generate(self, question: str, hits: Sequence[RetrievedChunk]) -> Draft:
+        """The whole Draft at once."""
+        ...
+
+
+@runtime_checkable
+class Rephraser(Protocol):
+    def standalone(self, question: str, history: Sequence[str]) -> str:
+        """The question made understandable without the earlier ``history`` (oldest first)."""
+        ...

@@ -13,10 +13,11 @@ from typing import TypeVar
 from langchain_core.documents import Document
 
 from index.pipeline import IngestReport
+from index.search import SearchFilter
 from index.service import Index
+from policyqa.factory import build_chain, build_retriever, build_study_llm
 from policyqa.settings import Settings
-from rag.chain import AnswerChain, Event
-from rag.retrieve import HybridRetriever, SearchFilter
+from rag.chain import Event
 from rag.study import StudyPack, build_study_pack
 
 T = TypeVar("T")
@@ -35,8 +36,8 @@ class Backend:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policyqa-index")
         self._changes = 0
         self._index: Index = self._run(lambda: Index(settings))
-        self.retriever = HybridRetriever(self._index.store, settings)
-        self.chain = AnswerChain(settings, self.retriever)
+        self.retriever = build_retriever(settings, self._index.store)
+        self.chain = build_chain(settings, self.retriever)
 
     @property
     def uploads_dir(self) -> Path:
@@ -70,19 +71,16 @@ class Backend:
         return self._index.store.count() == 0
 
     def stream(self, question: str, history: Sequence[str], search_filter: SearchFilter | None) -> Iterator[Event]:
-        return self.chain.stream(question, history=list(history), search_filter=search_filter)
+        return self.chain.events(question, history=list(history), search_filter=search_filter)
 
     def study_pack(self, topic: str, doc_ids: Sequence[str]) -> StudyPack:
-        return build_study_pack(topic, self.retriever, doc_ids, llm=self._study_llm)
+        store = self._index.store
+        return build_study_pack(topic, self.retriever, store, self.settings.prompts_dir, doc_ids, llm=self._study_llm)
 
     @cached_property
     def _study_llm(self):
         """The chat model that writes discussion questions, when an LLM backend is configured; built once."""
-        if self.settings.backend != "openai" or not self.settings.openai_base_url:
-            return None
-        from rag.llm import build_chat_model
-
-        return build_chat_model(self.settings, streaming=False)
+        return build_study_llm(self.settings)
 
     def articles(self) -> list[dict]:
         return self._run(self._index.articles)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.retrieve import SearchFilter
+from index.search import SearchFilter
 from rag.study_export import to_markdown, write_docx
 from rag.types import Answer
 from webui import library, render
@@ -83,7 +83,7 @@ class ChatEvents:
     def show_article(self, turns: list[Turn], evt: gr.EventData) -> str:
         """The whole article of source ``n`` of turn ``turn`` (sent by the sources panel's button)."""
         turn, n = int(evt.turn), int(evt.n)  # sent by the browser: check before indexing
-        shown = render.shown_sources(turns[turn].answer) if 0 <= turn < len(turns) else []
+        shown = turns[turn].answer.shown if 0 <= turn < len(turns) else []
         if not 1 <= n <= len(shown):
             raise gr.Error("找不到这条来源，请重新提问。")
         citation = shown[n - 1]

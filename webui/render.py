@@ -23,11 +23,6 @@ class Turn:
     answer: Answer
 
 
-def shown_sources(answer: Answer) -> list[Citation]:
-    """The passages to list for an answer: its citations, or the nearest passages of a refusal."""
-    return answer.nearest if answer.refused else answer.citations
-
-
 def answer_html(text: str, turn: int, cited: Sequence[int]) -> str:
     """The answer text with each ``[n]`` of a cited source as a marker that jumps to that source."""
 
@@ -91,7 +86,7 @@ def sources_html(turns: Sequence[Turn]) -> str:
     for turn in range(len(turns) - 1, -1, -1):
         answer = turns[turn].answer
         note = '<div class="sources-note">文章中没有找到依据，以下是最接近的段落：</div>' if answer.refused else ""
-        cards = "".join(source_card(c, turn) for c in shown_sources(answer))
+        cards = "".join(source_card(c, turn) for c in answer.shown)
         is_open = " open" if turn == len(turns) - 1 else ""
         groups.append(
             f'<details class="turn" id="turn-{turn}"{is_open}>'
@@ -133,7 +128,7 @@ def conversation_markdown(turns: Sequence[Turn]) -> str:
     for i, turn in enumerate(turns, start=1):
         answer = turn.answer
         lines += [f"## 第{i}问：{turn.question}", "", answer.answer, ""]
-        sources = shown_sources(answer)
+        sources = answer.shown
         if sources:
             lines += ["最接近的段落：" if answer.refused else "来源：", ""]
         for c in sources:

@@ -3,8 +3,9 @@ import json
 import pytest
 
 from eval.benchmarks import bench_set, tuning_set
-from eval.tune import OBJECTIVE, TuningQuestion, _level_or_above, _row, grid, tune_markdown
+from eval.tune import ONE_LIST, OBJECTIVE, TuningQuestion, _level_or_above, _row, grid, tune_markdown
 from index.chunk import Chunk
+from index.search import ScoredChunk
 from rag.fusion import FusionConfig
 
 
@@ -16,11 +17,10 @@ def question(gold: str, bm25: list[str], dense: list[str]) -> TuningQuestion:
     """Hits are named ``<doc>:<n>``; each list scores its hits 10, 9, 8, ..."""
     by_name = {name: chunk(name.split(":")[0], f"{name}正文") for name in {*bm25, *dense}}
 
-    def scored(names: list[str]) -> list[tuple[str, float]]:
-        return [(by_name[n].chunk_id, 10.0 - i) for i, n in enumerate(names)]
+    def scored(names: list[str]) -> list[ScoredChunk]:
+        return [ScoredChunk(by_name[n], 10.0 - i) for i, n in enumerate(names)]
 
-    chunks = {c.chunk_id: c for c in by_name.values()}
-    return TuningQuestion((gold,), {"bm25": scored(bm25), "dense": scored(dense)}, chunks)
+    return TuningQuestion((gold,), {"bm25": scored(bm25), "dense": scored(dense)})
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def gathered():
 
 
 def test_each_retriever_alone_is_scored_from_its_own_list(gathered):
-    bm25 = _row("bm25", FusionConfig(), gathered, only="bm25")["metrics"]["toy"]
-    dense = _row("dense", FusionConfig(), gathered, only="dense")["metrics"]["toy"]
+    bm25 = _row("bm25", ONE_LIST, gathered, only="bm25")["metrics"]["toy"]
+    dense = _row("dense", ONE_LIST, gathered, only="dense")["metrics"]["toy"]
     assert bm25["hit@1"] == 0.5 and bm25["mrr"] == pytest.approx(0.75)
     assert dense["hit@1"] == 0.5 and dense["mrr"] == pytest.approx(0.75)
 
@@ -50,7 +50,7 @@ def test_fusion_rows_carry_their_setting_and_objective(gathered):
 
 
 def test_fusion_that_finds_what_either_list_ranks_second_is_level_or_above_both(gathered):
-    alone = [_row(name, FusionConfig(), gathered, only=name) for name in ("bm25", "dense")]
+    alone = [_row(name, ONE_LIST, gathered, only=name) for name in ("bm25", "dense")]
     fused = _row("rrf", FusionConfig("rrf", 1.0, 1.0, 60), gathered)
     assert fused["metrics"]["toy"]["hit@1"] == 1.0
     assert _level_or_above(fused, alone)
@@ -74,8 +74,8 @@ def test_grid_covers_both_fusion_functions_with_bm25_fixed():
 
 
 def test_markdown_lists_the_single_retrievers_first(gathered):
-    alone = [_row(name, FusionConfig(), gathered, only=name) for name in ("bm25", "dense")]
-    fused = [{**_row("convex dense 1", FusionConfig("convex"), gathered), "level_or_above_alone": True}]
+    alone = [_row(name, ONE_LIST, gathered, only=name) for name in ("bm25", "dense")]
+    fused = [{**_row("convex dense 1", FusionConfig("convex", 1.0, 1.0, 0), gathered), "level_or_above_alone": True}]
     report = {"sets": {"toy": 2}, "objective": "o", "alone": alone, "fused": fused, "seconds": 0}
     report |= {"chosen": "convex dense 1", "configured": "rrf k=2 dense 0.4"}
     table = tune_markdown(report).splitlines()

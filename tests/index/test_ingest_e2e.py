@@ -171,7 +171,7 @@ def test_removing_a_canonical_article_promotes_its_first_remaining_copy(tmp_path
 
         idx.remove_file(str(folder / "a.txt"))
         assert _stories(idx) == ({"b": None, "c": "b"}, {"b": "b", "c": "b"})
-        assert {c.chunk_id for c in idx.store.chunks()} == kept == set(idx.store.bm25.ids)
+        assert {c.chunk_id for c in idx.store.chunks()} == kept == set(idx.store.bm25_ids())
 
         (folder / "a.txt").unlink()  # else the folder's next ingest would bring it back
         (folder / "b.txt").unlink()
@@ -224,6 +224,8 @@ def test_a_retitled_article_is_searched_under_its_new_title(tmp_path):
         idx.ingest([folder])
         (folder / "a.txt").write_text("东华村基层治理综述\n\n" + body, encoding="utf-8")  # same length, new words
         idx.ingest([folder])
-        stored = idx.store.vectors.get(include=["documents", "metadatas"])
-    assert {m["title"] for m in stored["metadatas"]} == {"东华村基层治理综述"}
-    assert all(text.startswith("东华村基层治理综述") for text in stored["documents"]), "embedded and BM25 text"
+        chunks = list(idx.store.chunks())
+        embedded = idx.store.embedded_texts([c.chunk_id for c in chunks])
+    assert {c.title for c in chunks} == {"东华村基层治理综述"}
+    assert len(embedded) == len(chunks) > 0
+    assert all(text.startswith("东华村基层治理综述") for text in embedded.values()), "embedded and BM25 text"

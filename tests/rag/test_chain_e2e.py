@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+from index.search import SearchFilter
+from policyqa.factory import build_chain, build_retriever
 from rag.chain import AnswerChain
-from rag.retrieve import HybridRetriever, SearchFilter
 from rag.types import Answer
 from tests.rag.fake_openai import FakeOpenAI
 
@@ -22,7 +23,7 @@ DONATION = "002_258a9ff317ac8ce5#2"
 
 @pytest.fixture(scope="module")
 def chain(sample_index) -> AnswerChain:
-    return AnswerChain(sample_index.settings, HybridRetriever(sample_index.store, sample_index.settings))
+    return build_chain(sample_index.settings, build_retriever(sample_index.settings, sample_index.store))
 
 
 @pytest.mark.parametrize("question", ["东华村户籍人口有多少？", "東華村戶籍人口有多少？"])
@@ -71,8 +72,8 @@ def test_llm_backend_streams_and_its_bad_citation_and_invented_number_are_caught
     reply = "东华村户籍人口1867人[1]，外来人员约9000人[9]。"
     with FakeOpenAI(replies=[reply]) as fake:
         settings = chain.settings.model_copy(update={"openai_base_url": fake.base_url})
-        llm_chain = AnswerChain(settings, chain.retriever)
-        events = list(llm_chain.stream("东华村户籍人口有多少？", backend="openai"))
+        llm_chain = build_chain(settings, chain.retriever, "openai")
+        events = list(llm_chain.events("东华村户籍人口有多少？"))
     pieces = [e for e in events if isinstance(e, str)]
     answer = events[-1]
     assert len(pieces) > 1 and "".join(pieces) == reply

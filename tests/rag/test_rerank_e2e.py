@@ -6,7 +6,7 @@ import pytest
 from sentence_transformers import CrossEncoder
 
 from index.e5_convert import ensure_default_model
-from rag.retrieve import HybridRetriever
+from policyqa.factory import build_retriever
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ def test_reranked_hits_carry_the_cross_encoder_scores_best_first(sample_index):
     # which is enough to check the wiring: scores come from the model and order the hits.
     folder = str(ensure_default_model(sample_index.settings.model_cache_dir))
     settings = sample_index.settings.model_copy(update={"reranker": folder})
-    hits = HybridRetriever(sample_index.store, settings).retrieve("东华村户籍人口有多少？", k=5)
+    hits = build_retriever(settings, sample_index.store).retrieve("东华村户籍人口有多少？", k=5)
     expected = CrossEncoder(folder, device="cpu").predict([("东华村户籍人口有多少？", h.chunk.search_text) for h in hits])
     assert len(hits) == 5
     assert [h.score for h in hits] == pytest.approx([float(s) for s in expected], abs=1e-5)

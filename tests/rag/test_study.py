@@ -13,7 +13,8 @@ import pytest
 
 from policyqa.settings import Settings
 from rag.llm import build_chat_model
-from rag.retrieve import HybridRetriever, SearchFilter
+from index.search import SearchFilter
+from policyqa.factory import build_retriever
 from rag.study import BLANK, KeyFigure, StudyPack, build_study_pack
 from rag.types import RetrievedChunk
 from tests.rag.conftest import as_hits, make_chunk
@@ -27,12 +28,25 @@ PAIRING = "结对以来,形成“村(社)点单、单位接单”互助模式,�
 DONGHUA = "002_258a9ff317ac8ce5#1"
 
 
+class _NoLibrary:
+    """A ChunkSource for packs on a topic, which never read whole articles."""
+
+    def chunks_of(self, doc_ids: list[str]) -> list:
+        raise AssertionError("a topic pack must not read whole articles")
+
+
+NO_LIBRARY = _NoLibrary()
+
+
 @dataclass
 class FixedRetriever:
-    """Stands in for HybridRetriever: the same hits for every topic."""
+    """A rag.types.Retriever giving the same hits for every topic."""
 
     hits: list[RetrievedChunk]
     settings: Settings
+
+    def pack(self, topic: str, **options) -> StudyPack:
+        return build_study_pack(topic, self, NO_LIBRARY, self.settings.prompts_dir, **options)
 
     def retrieve(self, question: str, search_filter: SearchFilter | None = None, k: int | None = None):
         return self.hits[:k]
@@ -72,7 +86,7 @@ def assert_sound(pack: StudyPack) -> None:
 
 
 def test_figures_say_what_they_count(donghua):
-    pack = build_study_pack("东华村", donghua)
+    pack = donghua.pack("东华村")
 
     assert_sound(pack)
     assert KeyFigure("1867人", "全村户籍人口", 1) in pack.figures
@@ -82,7 +96,7 @@ def test_figures_say_what_they_count(donghua):
 
 
 def test_quiz_blanks_numbers_and_phrases_and_offers_only_source_values(donghua):
-    pack = build_study_pack("东华村", donghua)
+    pack = donghua.pack("东华村")
     written = "".join(hit.chunk.text for hit in donghua.hits)
 
     assert {item.kind for item in pack.quiz} == {"choice", "blank"}
@@ -93,7 +107,7 @@ def test_quiz_blanks_numbers_and_phrases_and_offers_only_source_values(donghua):
 
 
 def test_choice_options_are_of_the_answers_kind(donghua):
-    pack = build_study_pack("东华村", donghua)
+    pack = donghua.pack("东华村")
 
     for item in (i for i in pack.quiz if i.kind == "choice"):
         if item.answer.isdigit():
@@ -103,11 +117,11 @@ def test_choice_options_are_of_the_answers_kind(donghua):
 
 
 def test_the_same_sources_give_the_same_pack(donghua):
-    assert build_study_pack("东华村", donghua) == build_study_pack("东华村", donghua)
+    assert donghua.pack("东华村") == donghua.pack("东华村")
 
 
 def test_sources_quote_the_sentences_the_pack_uses(donghua):
-    pack = build_study_pack("东华村", donghua)
+    pack = donghua.pack("东华村")
     used = {p.text for p in pack.key_points} | {q.sentence for q in pack.quiz}
 
     quoted = {line for c in pack.sources for line in c.quote.splitlines()}
@@ -116,14 +130,14 @@ def test_sources_quote_the_sentences_the_pack_uses(donghua):
 
 def test_quiz_stems_come_from_the_configured_prompts_folder(donghua, edited_prompts):
     settings = edited_prompts("study_quiz_choice", "选一选：{sentence}")
-    pack = build_study_pack("东华村", FixedRetriever(donghua.hits, settings))
+    pack = FixedRetriever(donghua.hits, settings).pack("东华村")
 
     choices = [item for item in pack.quiz if item.kind == "choice"]
     assert choices and all(item.stem.startswith("选一选：") for item in choices)
 
 
 def test_nothing_retrieved_gives_an_empty_pack():
-    pack = build_study_pack("深圳", FixedRetriever([], Settings()))
+    pack = FixedRetriever([], Settings()).pack("深圳")
 
     assert not (pack.sources or pack.key_points or pack.figures or pack.quiz)
 
@@ -147,7 +161,7 @@ def llm_for(fake: FakeOpenAI):
 
 def test_llm_questions_replace_the_templates_when_grounded(donghua):
     with FakeOpenAI(replies=["\n".join(QUESTIONS)]) as fake:
-        pack = build_study_pack("城中村治理", donghua, llm=llm_for(fake))
+        pack = donghua.pack("城中村治理", llm=llm_for(fake))
 
     assert pack.discussion == [
         "东华村“五治”工作模式对本单位有什么启发？",
@@ -162,18 +176,18 @@ def test_llm_questions_replace_the_templates_when_grounded(donghua):
 
 
 def test_llm_failure_keeps_the_extractive_questions(donghua):
-    extractive = build_study_pack("城中村治理", donghua)
+    extractive = donghua.pack("城中村治理")
     with FakeOpenAI(status=500) as fake:
-        pack = build_study_pack("城中村治理", donghua, llm=llm_for(fake))
+        pack = donghua.pack("城中村治理", llm=llm_for(fake))
 
     assert pack.discussion == extractive.discussion
     assert [w.split(":")[0] for w in pack.warnings] == ["llm_failed"]
 
 
 def test_too_few_sound_llm_questions_keep_the_extractive_ones(donghua):
-    extractive = build_study_pack("城中村治理", donghua)
+    extractive = donghua.pack("城中村治理")
     with FakeOpenAI(replies=["\n".join(QUESTIONS[:2] + QUESTIONS[-2:])]) as fake:
-        pack = build_study_pack("城中村治理", donghua, llm=llm_for(fake))
+        pack = donghua.pack("城中村治理", llm=llm_for(fake))
 
     assert pack.discussion == extractive.discussion
     assert pack.warnings == ["llm_discussion_too_few:2"]
@@ -184,13 +198,13 @@ def test_too_few_sound_llm_questions_keep_the_extractive_ones(donghua):
 
 @pytest.fixture(scope="module")
 def retriever(sample_index) -> HybridRetriever:
-    return HybridRetriever(sample_index.store, sample_index.settings)
+    return build_retriever(sample_index.settings, sample_index.store)
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("topic", ["城中村治理", "基层党建"])
 def test_topic_pack_is_sound_and_complete(retriever, sample_index, topic):
-    pack = build_study_pack(topic, retriever)
+    pack = build_study_pack(topic, retriever, sample_index.store, sample_index.settings.prompts_dir)
 
     assert_sound(pack)
     assert pack.topic == topic
@@ -204,7 +218,7 @@ def test_topic_pack_is_sound_and_complete(retriever, sample_index, topic):
 
 @pytest.mark.e2e
 def test_articles_only_pack_covers_just_those_articles(retriever, sample_index):
-    pack = build_study_pack("", retriever, doc_ids=[DONGHUA])
+    pack = build_study_pack("", retriever, sample_index.store, sample_index.settings.prompts_dir, doc_ids=[DONGHUA])
 
     assert_sound(pack)
     assert {c.doc_id for c in pack.sources} == {DONGHUA}
@@ -214,8 +228,8 @@ def test_articles_only_pack_covers_just_those_articles(retriever, sample_index):
 
 
 @pytest.mark.e2e
-def test_topic_within_articles_stays_in_them(retriever):
-    pack = build_study_pack("网格化治理", retriever, doc_ids=[DONGHUA])
+def test_topic_within_articles_stays_in_them(retriever, sample_index):
+    pack = build_study_pack("网格化治理", retriever, sample_index.store, sample_index.settings.prompts_dir, doc_ids=[DONGHUA])
 
     assert_sound(pack)
     assert {c.doc_id for c in pack.sources} == {DONGHUA}

@@ -9,7 +9,7 @@ import pytest
 
 from policyqa.settings import Settings
 from rag.prompts import load_text
-from rag.retrieve import HybridRetriever
+from policyqa.factory import build_retriever
 from rag.study import KeyFigure, KeyPoint, QuizItem, StudyPack, build_study_pack
 from rag.study_export import reference, to_markdown, write_docx, write_pack
 from rag.types import Citation
@@ -123,8 +123,8 @@ def test_write_pack_picks_the_format_from_the_extension(pack, tmp_path):
 
 @pytest.mark.e2e
 def test_a_real_pack_opens_as_docx_with_its_quiz_and_answers(sample_index, tmp_path):
-    retriever = HybridRetriever(sample_index.store, sample_index.settings)
-    pack = build_study_pack("城中村治理", retriever)
+    retriever = build_retriever(sample_index.settings, sample_index.store)
+    pack = build_study_pack("城中村治理", retriever, sample_index.store, sample_index.settings.prompts_dir)
     document = docx.Document(str(write_docx(pack, tmp_path / "pack.docx", PROMPTS)))
     text = "\n".join(p.text for p in document.paragraphs)
 

@@ -1,0 +1,32 @@
+"""The few failures a user can act on. Raised anywhere below; turned into one line and an exit
+code (CLI) or a message (UI, API) only at those edges."""
+
+from __future__ import annotations
+
+
+class PolicyQAError(Exception):
+    """Base: ``str(error)`` is the message shown to the user; ``exit_code`` is the CLI's status."""
+
+    exit_code = 1
+
+
+class ConfigError(PolicyQAError, ValueError):
+    """The settings cannot work, e.g. the openai backend without an endpoint."""
+
+    exit_code = 2
+
+
+class EmptyIndexError(PolicyQAError):
+    """A question or study pack was asked of an index that holds nothing."""
+
+    exit_code = 2
+
+
+class BackendUnreachable(PolicyQAError):
+    """The LLM endpoint did not answer (refused, timed out, or failed)."""
+
+    exit_code = 3
+
+
+class BadInputFile(PolicyQAError):
+    """One input file cannot be read; ingest reports it and goes on with the rest."""
