@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sentence_transformers import CrossEncoder
 
-from index.e5_convert import ensure_default_model
+from models.e5_convert import ensure_default_model
 from rag.retrieve import HybridRetriever
 
 pytestmark = pytest.mark.e2e
