@@ -13,8 +13,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from index.bm25 import Bm25Index
-from index.chunk import Chunk, doc_id_of
 from index.script import to_simplified
+from index.types import Chunk, doc_id_of
 from policyqa.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from index.chunk import Chunk
 from index.dedup import bigram_jaccard
 from index.script import to_simplified
 from index.store import ChunkStore
+from index.types import Chunk
 from policyqa.settings import Settings
 from rag.fusion import Candidates, Fused, FusionConfig, fuse
 from rag.types import RetrievedChunk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from index.chunk import Chunk
+from index.types import Chunk
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import pytest
 
 from eval.benchmarks import bench_set, tuning_set
 from eval.tune import OBJECTIVE, TuningQuestion, _level_or_above, _row, grid, tune_markdown
-from index.chunk import Chunk
+from index.types import Chunk
 from rag.fusion import FusionConfig
 
 
