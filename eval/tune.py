@@ -24,6 +24,7 @@ from eval.report import fmt, write_json
 from eval.runner import RETRIEVED_DEPTH, ensure_ingested, target_for
 from index.script import to_simplified
 from index.service import open_index
+from index.types import Chunk
 from policyqa.settings import Settings
 from rag.fusion import FusionConfig
 from policyqa.factory import build_retriever

@@ -32,9 +32,9 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from index.chunk import Chunk
 from index.script import to_simplified
 from index.sentences import SENTENCE_END, ends_sentence
+from index.types import Chunk
 
 # Not RecursiveCharacterTextSplitter: it cuts long sentences at ，, overlaps by characters, ignores headings.
 

@@ -7,9 +7,9 @@ from collections import Counter
 from langchain_core.documents import Document
 
 from index.articles import split_articles
-from index.chunk import SourceText
 from index.clean import clean_text
 from index.metadata import extract_metadata
+from index.types import SourceText
 
 
 def build_documents(source: SourceText, base_id: str) -> tuple[list[Document], Counter[str]]:

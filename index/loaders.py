@@ -20,7 +20,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from index.chunk import SourceText
+from index.types import SourceText
 
 
 _BOMS = (

@@ -12,13 +12,13 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from index.catalog import Catalog
-from index.chunk import Chunk
 from index.chunking import chunk_document
 from index.dedup import NearDuplicates, signature
 from index.documents import build_documents
 from index.loaders import LoadError, iter_files, load_file
 from index.script import to_simplified
 from index.store import ChunkStore
+from index.types import Chunk
 from policyqa.settings import Settings
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from index.chunk import Chunk
+from index.types import Chunk
 
 
 @dataclass(frozen=True)

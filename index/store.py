@@ -13,9 +13,9 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from index.bm25 import Bm25Index
-from index.chunk import Chunk, doc_id_of
 from index.script import to_simplified
 from index.search import ScoredChunk, SearchFilter
+from index.types import Chunk, doc_id_of
 from policyqa.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections

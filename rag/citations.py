@@ -21,9 +21,9 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from index.chunk import Chunk
 from index.script import to_simplified
 from index.sentences import SENTENCE_END
+from index.types import Chunk
 from rag.types import RetrievedChunk
 
 DROPPED = "dropped_citation:"

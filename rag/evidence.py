@@ -27,9 +27,9 @@ import jieba
 import jieba.posseg as pseg
 
 from index.bm25 import TOKEN
-from index.chunk import Chunk
 from index.metadata import PLACE_SUFFIXES
 from index.script import to_simplified
+from index.types import Chunk
 from rag.types import RetrievedChunk
 
 # Question words, longer forms first; a measure word after 多少/几 goes with it. Splitting

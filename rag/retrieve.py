@@ -15,10 +15,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from index.chunk import Chunk
 from index.dedup import bigram_jaccard
 from index.script import to_simplified
 from index.search import ChunkSearch, ScoredChunk, SearchFilter
+from index.types import Chunk
 from policyqa.settings import Settings
 from rag.fusion import Fused, FusionConfig, fuse
 from rag.types import RetrievedChunk

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
-from index.chunk import Chunk
+from index.types import Chunk
 from index.search import SearchFilter
 
 

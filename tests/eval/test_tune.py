@@ -4,8 +4,8 @@ import pytest
 
 from eval.benchmarks import bench_set, tuning_set
 from eval.tune import ONE_LIST, OBJECTIVE, TuningQuestion, _level_or_above, _row, grid, tune_markdown
-from index.chunk import Chunk
 from index.search import ScoredChunk
+from index.types import Chunk
 from rag.fusion import FusionConfig
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from index.chunk import Chunk
 from index.chunking import chunk_document
 from index.script import to_simplified
+from index.types import Chunk
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
 SAMPLES = sorted(ARTICLES.glob("*.txt"))

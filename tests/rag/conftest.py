@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from index.bm25 import Bm25Index
-from index.chunk import Chunk
 from index.clean import clean_text
 from index.script import to_simplified
+from index.types import Chunk
 from policyqa.settings import Settings
 from rag.types import RetrievedChunk
 

@@ -108,8 +108,10 @@ def test_quiz_blanks_numbers_and_phrases_and_offers_only_source_values(donghua):
 
 def test_choice_options_are_of_the_answers_kind(donghua):
     pack = donghua.pack("东华村")
+    choices = [i for i in pack.quiz if i.kind == "choice"]
 
-    for item in (i for i in pack.quiz if i.kind == "choice"):
+    assert choices
+    for item in choices:
         if item.answer.isdigit():
             assert all(option.isdigit() for option in item.options)
         else:
@@ -125,7 +127,7 @@ def test_sources_quote_the_sentences_the_pack_uses(donghua):
     used = {p.text for p in pack.key_points} | {q.sentence for q in pack.quiz}
 
     quoted = {line for c in pack.sources for line in c.quote.splitlines()}
-    assert used <= quoted
+    assert used and used <= quoted
 
 
 def test_quiz_stems_come_from_the_configured_prompts_folder(donghua, edited_prompts):

@@ -129,6 +129,7 @@ def test_a_real_pack_opens_as_docx_with_its_quiz_and_answers(sample_index, tmp_p
     text = "\n".join(p.text for p in document.paragraphs)
 
     assert len(document.tables[0].rows) == len(pack.figures) + 1
+    assert pack.quiz
     for item in pack.quiz:
         assert item.stem in text
         assert load_text("study_answer_basis", PROMPTS).format(n=item.n, sentence=item.sentence) in text

@@ -5,7 +5,7 @@ No model hub is reachable and no package ships a Chinese sentence-transformers f
 The folder mirrors intfloat/multilingual-e5-small: a BertModel over XLM-RoBERTa's
 SentencePiece-unigram vocabulary, mean pooling, L2 normalisation, `query: ` / `passage: ` prompts.
 
-``python -m index.e5_convert`` prepares it in the configured cache folder and prints its path.
+``python -m models.e5_convert`` prepares it in the configured cache folder and prints its path.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.app.test_render import answer
+from tests.webui.test_render import answer
 from webui.feedback import FeedbackLog
 
 

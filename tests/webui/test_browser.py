@@ -12,7 +12,7 @@ import docx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.app.conftest import screenshot
+from tests.webui.conftest import screenshot
 from webui.feedback import FeedbackLog
 
 pytestmark = pytest.mark.browser

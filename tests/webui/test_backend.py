@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 
 from index.service import Index
-from tests.app.test_api import NEW_ARTICLE
+from tests.webui.test_api import NEW_ARTICLE
 from tests.conftest import make_settings
 from webui.backend import Backend
 from webui.events import ChatEvents, LibraryEvents

@@ -1,7 +1,7 @@
 """The nouns of ingest: a SourceText read from a file, and the Chunk that gets stored.
 
 Between them sits a LangChain ``Document`` (one article): ``page_content`` is the cleaned
-article in its original script and ``metadata`` holds the keys in ``DOC_KEYS``.
+article in its original script and ``metadata`` holds what ``index.documents`` attaches.
 """
 
 from __future__ import annotations
@@ -9,9 +9,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-# Metadata every article Document carries (values may be None / empty).
-DOC_KEYS = ("doc_id", "title", "date", "source", "places", "path", "warnings")
 
 
 @dataclass(frozen=True)

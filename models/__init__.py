@@ -1,0 +1,1 @@
+"""Preparing model weights offline, once per machine; nothing here indexes."""
