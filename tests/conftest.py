@@ -36,3 +36,14 @@ def articles_copy(tmp_path) -> Path:
     folder = tmp_path / "articles"
     shutil.copytree(ARTICLES, folder, ignore=shutil.ignore_patterns("*.md"))
     return folder
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory) -> Index:
+    """The sample corpus ingested once with HashEmbeddings: no model, seconds; tests must not change it."""
+    from tests.fakes import HashEmbeddings
+
+    settings = make_settings(tmp_path_factory.mktemp("fake-index"))
+    with open_index(settings, HashEmbeddings()) as idx:
+        idx.first_report = idx.ingest([ARTICLES])
+        yield idx
