@@ -30,17 +30,17 @@ def scored(chunks: list[Chunk]) -> list[ScoredChunk]:
 class FixedSearch:
     """A ChunkSearch answering every query with two fixed lists (cut at k); it records the calls."""
 
-    bm25: list[Chunk]
-    dense: list[Chunk]
+    bm25_hits: list[Chunk]
+    dense_hits: list[Chunk]
     calls: list[tuple[str, str, int, SearchFilter | None]] = field(default_factory=list)
 
     def search_bm25(self, query: str, k: int, search_filter: SearchFilter | None = None) -> list[ScoredChunk]:
         self.calls.append(("bm25", query, k, search_filter))
-        return scored(self.bm25)[:k]
+        return scored(self.bm25_hits)[:k]
 
     def search_dense(self, query: str, k: int, search_filter: SearchFilter | None = None) -> list[ScoredChunk]:
         self.calls.append(("dense", query, k, search_filter))
-        return scored(self.dense)[:k]
+        return scored(self.dense_hits)[:k]
 
 
 def retriever(mode: str = "", bm25=BM25, dense=DENSE, **settings) -> HybridRetriever:
