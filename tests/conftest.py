@@ -1,4 +1,5 @@
-"""Shared fixtures: one real index of the sample corpus per test session (real e5 model)."""
+"""Shared fixtures: the sample corpus indexed once per session, with the real e5 model
+(sample_index, for e2e tests) or with HashEmbeddings (fake_index, for fast unit tests)."""
 
 from __future__ import annotations
 
