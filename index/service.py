@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from index.catalog import Catalog
@@ -18,11 +19,15 @@ from policyqa.settings import Settings
 
 
 class Index:
-    def __init__(self, settings: Settings) -> None:
+    """``embeddings``, when given, replaces the configured model (tests use a fast deterministic one)."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # The model loads only when something must be embedded: re-ingesting unchanged files stays instant.
-        self.store = ChunkStore(settings, lazy_embeddings(lambda: build_embeddings(settings)))
+        if embeddings is None:
+            embeddings = lazy_embeddings(lambda: build_embeddings(settings))
+        self.store = ChunkStore(settings, embeddings)
         self.catalog = Catalog(settings.manifest_path)
 
     def close(self) -> None:
@@ -69,8 +74,8 @@ class Index:
 
 
 @contextmanager
-def open_index(settings: Settings) -> Iterator[Index]:
-    idx = Index(settings)
+def open_index(settings: Settings, embeddings: Embeddings | None = None) -> Iterator[Index]:
+    idx = Index(settings, embeddings)
     try:
         yield idx
     finally:

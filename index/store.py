@@ -54,9 +54,10 @@ def _date_int(date: str | None) -> int:
     return int(digits) if len(digits) == 8 else 0
 
 
-def _bound_int(iso: str) -> int:
-    """A filter bound as yyyymmdd; a partial date (2023, 2023-06) is padded with zeros."""
-    return int(iso.replace("-", "")[:8].ljust(8, "0"))
+def _bound_int(iso: str, pad: str = "0") -> int:
+    """A filter bound as yyyymmdd; a partial date (2023, 2023-06) is padded with ``pad``: "9"
+    makes an upper bound take in the whole year or month."""
+    return int(iso.replace("-", "")[:8].ljust(8, pad))
 
 
 def _where(search_filter: SearchFilter) -> dict | None:
@@ -66,10 +67,11 @@ def _where(search_filter: SearchFilter) -> dict | None:
         terms.append({"doc_id": {"$in": list(search_filter.doc_ids)}})
     if search_filter.sources:
         terms.append({"source": {"$in": list(search_filter.sources)}})
-    if search_filter.date_from:
-        terms.append({"date_int": {"$gte": _bound_int(search_filter.date_from)}})
+    if search_filter.date_from or search_filter.date_to:
+        # At least 1: an undated chunk (0) is outside every date range, one with no lower bound too.
+        terms.append({"date_int": {"$gte": max(_bound_int(search_filter.date_from or ""), 1)}})
     if search_filter.date_to:
-        terms.append({"date_int": {"$lte": _bound_int(search_filter.date_to)}})
+        terms.append({"date_int": {"$lte": _bound_int(search_filter.date_to, pad="9")}})
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else {"$and": terms}

@@ -1,4 +1,5 @@
-"""Shared fixtures: one real index of the sample corpus per test session (real e5 model)."""
+"""Shared fixtures: the sample corpus indexed once per session, with the real e5 model
+(sample_index, for e2e tests) or with HashEmbeddings (fake_index, for fast unit tests)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,14 @@ def articles_copy(tmp_path) -> Path:
     folder = tmp_path / "articles"
     shutil.copytree(ARTICLES, folder, ignore=shutil.ignore_patterns("*.md"))
     return folder
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory) -> Index:
+    """The sample corpus ingested once with HashEmbeddings: no model, seconds; tests must not change it."""
+    from tests.fakes import HashEmbeddings
+
+    settings = make_settings(tmp_path_factory.mktemp("fake-index"))
+    with open_index(settings, HashEmbeddings()) as idx:
+        idx.first_report = idx.ingest([ARTICLES])
+        yield idx

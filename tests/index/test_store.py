@@ -1,0 +1,233 @@
+"""ChunkStore on the sample corpus embedded with HashEmbeddings: searches, reads, filters, writes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import chromadb
+import pytest
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+
+from index.chunk import Chunk
+from index.script import to_simplified
+from index.search import ScoredChunk, SearchFilter
+from index.store import ChunkStore
+from tests.conftest import make_settings
+from tests.fakes import HashEmbeddings
+
+QUESTION = "东华村户籍人口有多少"
+DONGHUA = "002_258a9ff317ac8ce5#1"
+DONATION = "002_258a9ff317ac8ce5#2"
+DONGCHENG = "000_3f0149dc5789c7e7"  # 2023-06-28, 新快报
+DONGGUAN = "004_1c323a8c0c746609"  # 2020-09-11
+
+
+@pytest.fixture(scope="module")
+def store(fake_index) -> ChunkStore:
+    return fake_index.store
+
+
+@pytest.fixture(scope="module")
+def stored(store) -> dict[str, Chunk]:
+    return {c.chunk_id: c for c in store.chunks()}
+
+
+def search(store: ChunkStore, how: str, query: str, k: int, search_filter: SearchFilter | None = None):
+    return getattr(store, f"search_{how}")(query, k, search_filter)
+
+
+# --- searches ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["bm25", "dense"])
+def test_search_returns_at_most_k_whole_chunks_best_first(store, stored, how):
+    found = search(store, how, QUESTION, 5)
+    assert len(found) == 5
+    assert all(isinstance(hit, ScoredChunk) for hit in found)
+    assert [hit.chunk for hit in found] == [stored[hit.chunk.chunk_id] for hit in found]
+    scores = [hit.score for hit in found]
+    assert scores == sorted(scores, reverse=True)
+    assert "1867人" in found[0].chunk.text
+    assert len(search(store, how, QUESTION, 2)) == 2
+
+
+def test_dense_search_agrees_with_plain_langchain_chroma_on_the_same_folder(fake_index, store):
+    settings = fake_index.settings
+    client = chromadb.PersistentClient(
+        path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    plain = Chroma(client=client, collection_name=settings.collection, embedding_function=HashEmbeddings())
+    for query in (QUESTION, "市捐赠站站长是谁", "网格员"):
+        expected = [doc.id for doc in plain.similarity_search(query, k=8)]
+        assert len(expected) == 8
+        assert [hit.chunk.chunk_id for hit in store.search_dense(query, 8)] == expected
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def test_count_is_the_number_of_stored_chunks(store, stored):
+    assert store.count() == len(stored) > 0
+    assert sorted(store.bm25_ids()) == sorted(stored)
+
+
+def test_get_keeps_the_order_asked_and_drops_unknown_ids(store, stored):
+    ids = sorted(stored)[:4]
+    asked = [ids[2], "no-such-doc:000000000000", ids[0], ids[3]]
+    assert [c.chunk_id for c in store.get(asked)] == [ids[2], ids[0], ids[3]]
+    assert store.get(list(reversed(ids))) == [stored[i] for i in reversed(ids)]
+    assert store.get([]) == []
+
+
+def test_chunks_of_returns_exactly_the_chunks_of_those_articles(store, stored):
+    wanted = {DONGHUA, DONATION}
+    expected = {cid for cid, c in stored.items() if c.doc_id in wanted}
+    assert expected and len(expected) < len(stored)
+    found = store.chunks_of(sorted(wanted))
+    assert sorted(c.chunk_id for c in found) == sorted(expected)
+    assert store.chunks_of(["no-such-doc"]) == []
+    assert store.chunks_of([]) == []
+
+
+def test_embedded_texts_are_the_heading_and_simplified_text(store, stored):
+    cid = sorted(stored)[0]
+    chunk = stored[cid]
+    text = store.embedded_texts([cid, "no-such-doc:000000000000"])
+    assert list(text) == [cid]
+    heading = to_simplified(" ".join(x for x in (chunk.title, chunk.section) if x))
+    assert text[cid] == f"{heading}\n{chunk.search_text}"
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+BROAD = "党建引领基层治理"  # most chunks of every article match it
+
+
+def in_every_mode(store, search_filter: SearchFilter, k: int = 60) -> list[Chunk]:
+    """The chunks both searches return under the filter, after checking they return the same set."""
+    bm25 = {h.chunk.chunk_id: h.chunk for h in store.search_bm25(BROAD, k, search_filter)}
+    dense = {h.chunk.chunk_id: h.chunk for h in store.search_dense(BROAD, k, search_filter)}
+    assert bm25.keys() <= dense.keys()  # BM25 leaves out chunks without a query term; dense never does
+    return list(dense.values())
+
+
+def matching(stored: dict[str, Chunk], keep) -> set[str]:
+    ids = {cid for cid, c in stored.items() if keep(c)}
+    assert ids and len(ids) < len(stored), "a filter test needs a filter that keeps some but not all"
+    return ids
+
+
+def test_doc_id_filter(store, stored):
+    found = in_every_mode(store, SearchFilter(doc_ids=(DONGHUA, DONATION)))
+    assert {c.chunk_id for c in found} == matching(stored, lambda c: c.doc_id in (DONGHUA, DONATION))
+
+
+def test_source_filter(store, stored):
+    found = in_every_mode(store, SearchFilter(sources=("新快报",)))
+    assert {c.chunk_id for c in found} == matching(stored, lambda c: c.source == "新快报")
+
+
+def test_place_filter_matches_chunks_naming_the_place(store, stored):
+    found = in_every_mode(store, SearchFilter(places=("东华村",)))
+    assert {c.chunk_id for c in found} == matching(stored, lambda c: any("东华村" in p for p in c.places))
+
+
+@pytest.mark.parametrize(
+    ("bounds", "keep"),
+    [
+        ({"date_from": "2023-01-01"}, lambda date: date >= "2023-01-01"),
+        ({"date_from": "2023"}, lambda date: date >= "2023"),
+        ({"date_to": "2021-12-31"}, lambda date: date <= "2021-12-31"),
+        ({"date_to": "2023"}, lambda date: date[:4] <= "2023"),  # up to the end of 2023
+        ({"date_to": "2023-06"}, lambda date: date[:7] <= "2023-06"),
+        ({"date_from": "2020-09-11", "date_to": "2020-09-11"}, lambda date: date == "2020-09-11"),
+    ],
+)
+def test_date_filters_keep_dated_chunks_within_the_bounds(store, stored, bounds, keep):
+    found = in_every_mode(store, SearchFilter(**bounds))
+    assert {c.chunk_id for c in found} == matching(stored, lambda c: bool(c.date) and keep(c.date))
+
+
+def test_filters_combine(store, stored):
+    found = in_every_mode(store, SearchFilter(date_from="2020", places=("东城街道",)))
+    expected = matching(stored, lambda c: bool(c.date) and any("东城街道" in p for p in c.places))
+    assert {c.chunk_id for c in found} == expected
+    assert {c.doc_id for c in found} == {DONGCHENG, DONGGUAN}
+
+
+@pytest.mark.parametrize(
+    "search_filter",
+    [
+        SearchFilter(doc_ids=("no-such-doc",)),
+        SearchFilter(sources=("人民日报",)),
+        SearchFilter(places=("南山区",)),
+        SearchFilter(date_from="2030"),
+        SearchFilter(doc_ids=(DONGHUA,), sources=("新快报",)),
+    ],
+)
+@pytest.mark.parametrize("how", ["bm25", "dense"])
+def test_a_filter_that_matches_nothing_finds_nothing(store, how, search_filter):
+    assert search(store, how, QUESTION, 5, search_filter) == []
+
+
+@pytest.mark.parametrize("how", ["bm25", "dense"])
+def test_an_empty_filter_filters_nothing(store, how):
+    assert search(store, how, QUESTION, 5, SearchFilter()) == search(store, how, QUESTION, 5)
+
+
+# --- writing (a small store of its own) --------------------------------------------------------
+
+
+def chunk(doc_id: str, text: str, start: int = 0, **fields) -> Chunk:
+    return Chunk(doc_id, text, to_simplified(text), start, start + len(text), title=f"{doc_id}的标题", **fields)
+
+
+@pytest.fixture
+def small(tmp_path) -> ChunkStore:
+    store = ChunkStore(make_settings(tmp_path), HashEmbeddings())
+    first = [
+        chunk("a", "甲村共有户籍人口1200人，外来人员300人。"),
+        chunk("a", "甲村成立了志愿服务队，队员46人。", start=30),
+        chunk("b", "乙社区推行网格化管理，设立7个网格。", date="2024-03-01", source="乙报"),
+    ]
+    assert store.add(first) == 3
+    store.rebuild_bm25()
+    return store
+
+
+def test_added_chunks_are_found_by_both_searches(small):
+    assert small.count() == 3
+    for how in ("bm25", "dense"):
+        best = search(small, how, "乙社区网格", 1)
+        assert [h.chunk.doc_id for h in best] == ["b"]
+        assert best[0].chunk.source == "乙报" and best[0].chunk.date == "2024-03-01"
+
+
+def test_adding_the_same_chunks_again_embeds_nothing_but_updates_metadata(small):
+    again = chunk("b", "乙社区推行网格化管理，设立7个网格。", date="2024-04-01", source="乙报")
+    assert small.add([again]) == 0
+    assert small.count() == 3
+    assert small.get([again.chunk_id])[0].date == "2024-04-01"
+
+
+def test_a_retitled_chunk_is_embedded_again(small):
+    old = chunk("a", "甲村共有户籍人口1200人，外来人员300人。")
+    retitled = Chunk(old.doc_id, old.text, old.search_text, old.start, old.end, title="新标题")
+    assert retitled.chunk_id == old.chunk_id
+    assert small.add([retitled]) == 1
+    assert small.embedded_texts([old.chunk_id])[old.chunk_id].startswith("新标题\n")
+
+
+def test_deleted_chunks_are_gone_from_reads_and_searches(small):
+    gone = small.chunks_of(["a"])
+    assert len(gone) == 2
+    small.delete({c.chunk_id for c in gone})
+    small.rebuild_bm25()
+    assert small.count() == 1
+    assert small.get([c.chunk_id for c in gone]) == []
+    assert small.chunks_of(["a"]) == []
+    assert Counter(c.doc_id for c in small.chunks()) == {"b": 1}
+    assert small.bm25_ids() == [c.chunk_id for c in small.chunks()]
+    for how in ("bm25", "dense"):
+        assert all(h.chunk.doc_id == "b" for h in search(small, how, "甲村户籍人口", 3))
