@@ -9,7 +9,7 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
-from index.chunk import Chunk
+from index.types import Chunk
 from index.script import to_simplified
 from index.search import ScoredChunk, SearchFilter
 from index.store import ChunkStore

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from index.chunk import Chunk
+from index.types import Chunk
 from index.search import ScoredChunk, SearchFilter
 from policyqa.factory import build_retriever
 from policyqa.settings import Settings
