@@ -23,7 +23,7 @@ from eval.questions import load_questions
 from eval.report import fmt, write_json
 from eval.runner import RETRIEVED_DEPTH, ensure_ingested, target_for
 from index.chunk import Chunk
-from index.script import to_simplified
+from index.text.script import to_simplified
 from index.service import open_index
 from policyqa.settings import Settings
 from rag.fusion import Candidates, FusionConfig, fuse

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
@@ -14,7 +13,8 @@ from langchain_core.embeddings import Embeddings
 
 from index.bm25 import Bm25Index
 from index.chunk import Chunk, doc_id_of
-from index.script import to_simplified
+from index.text.dates import date_int
+from index.text.script import to_simplified
 from policyqa.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
@@ -38,18 +38,12 @@ def chunk_to_document(chunk: Chunk) -> Document:
             "title": chunk.title,
             "section": chunk.section,
             "date": chunk.date or "",
-            "date_int": _date_int(chunk.date),
+            "date_int": date_int(chunk.date),
             "source": chunk.source or "",
             "path": chunk.path,
             "places": "|".join(chunk.places),
         },
     )
-
-
-def _date_int(date: str | None) -> int:
-    """yyyymmdd as a number, so Chroma can filter date ranges; 0 when there is no usable date."""
-    digits = re.sub(r"\D", "", (date or "")[:10])
-    return int(digits) if len(digits) == 8 else 0
 
 
 def chunk_from_metadata(meta: dict) -> Chunk:

@@ -28,8 +28,8 @@ import jieba.posseg as pseg
 
 from index.bm25 import TOKEN
 from index.chunk import Chunk
-from index.metadata import PLACE_SUFFIXES
-from index.script import to_simplified
+from index.text.places import PLACE_SUFFIXES
+from index.text.script import to_simplified
 from rag.types import RetrievedChunk
 
 # Question words, longer forms first; a measure word after 多少/几 goes with it. Splitting

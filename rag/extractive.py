@@ -26,10 +26,12 @@ from pathlib import Path
 
 import jieba.posseg as pseg
 
-from index.dedup import bigram_jaccard
-from index.metadata import PLACE_SUFFIXES
-from index.script import to_simplified
-from rag.citations import numbers, sentence_spans
+from index.text.chars import HAN
+from index.text.normalise import compact, search_form
+from index.text.places import PLACE_SUFFIXES
+from index.text.sentences import sentence_spans
+from index.text.similarity import bigram_jaccard
+from rag.citations import numbers
 from rag.evidence import content_terms, focus_words, searchable, term_weights
 from rag.prompts import load_text
 from rag.types import RetrievedChunk
@@ -75,7 +77,7 @@ def extract_answer(
     sentences = _candidates(question, hits)
     if not sentences:
         return Draft("", {})
-    lead = _lead(to_simplified(question).lower(), sentences)
+    lead = _lead(search_form(question), sentences)
     rival = _conflicting(lead, sentences)
     if rival is not None:
         return _compose(_dated([lead, rival], prompts_dir))
@@ -85,7 +87,7 @@ def extract_answer(
 def _candidates(question: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
     terms = content_terms(question)
     texts = [(n, hit.chunk.text[s:e]) for n, hit in enumerate(hits, 1) for s, e in sentence_spans(hit.chunk.text)]
-    plains = [to_simplified(text).lower() for _, text in texts]
+    plains = [search_form(text) for _, text in texts]
     weights = term_weights(terms, plains)
     total = sum(weights.values()) or 1.0
     chunks = [searchable(hit.chunk) for hit in hits]
@@ -118,13 +120,13 @@ _KINDS = (  # the first pattern found in the (simplified) question names the fac
 _DATE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
 )
-_QUANTITY = re.compile(r"\d+(?:[.,]\d+)*\s*(?:[%％]|(?![年月日号时])[\u4e00-\u9fff])")
+_QUANTITY = re.compile(rf"\d+(?:[.,]\d+)*\s*(?:[%％]|(?![年月日号时])[{HAN}])")
 _QUOTED = re.compile(r"“[^“”]+”")
 _WORDS_AFTER = re.compile(rf"[^\W\d_]{{0,{MEASURE_GAP}}}")  # 6个网格 and 1个一级网格 measure different things
 # 站长、党支部书记吴木蔚同志 / 党委书记罗伟传认为: a role, then a name, then what follows names.
 _ROLE_NAME = re.compile(
     r"(?:书记|站长|主任|处长|局长|部长|市长|区长|镇长|村长|社长|主席|委员|调研员|记者|经理|院长|校长|组长|队长)"
-    r"([\u4e00-\u9fff]{2,3})(?=同志|表示|介绍|认为|指出|说|[：:，,、\s])"
+    rf"([{HAN}]{{2,3}})(?=同志|表示|介绍|认为|指出|说|[：:，,、\s])"
 )
 
 
@@ -254,11 +256,8 @@ def _select(lead: _Sentence, sentences: list[_Sentence], max_sentences: int, max
 
 
 def _near_duplicate(a: _Sentence, b: _Sentence) -> bool:
-    x, y = _compact(a.plain), _compact(b.plain)
+    x, y = compact(a.plain), compact(b.plain)
     if x in y or y in x:
         return True
     return bigram_jaccard(x, y) >= DUPLICATE_JACCARD
 
-
-def _compact(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text)

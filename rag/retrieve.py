@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from index.chunk import Chunk
-from index.dedup import bigram_jaccard
-from index.script import to_simplified
 from index.store import ChunkStore
+from index.text.dates import date_bound
+from index.text.script import to_simplified
+from index.text.similarity import bigram_jaccard
 from policyqa.settings import Settings
 from rag.fusion import Candidates, Fused, FusionConfig, fuse
 from rag.types import RetrievedChunk
@@ -36,19 +37,15 @@ class SearchFilter:
         if self.sources:
             terms.append({"source": {"$in": list(self.sources)}})
         if self.date_from:
-            terms.append({"date_int": {"$gte": _date_int(self.date_from)}})
+            terms.append({"date_int": {"$gte": date_bound(self.date_from)}})
         if self.date_to:
-            terms.append({"date_int": {"$lte": _date_int(self.date_to)}})
+            terms.append({"date_int": {"$lte": date_bound(self.date_to, upper=True)}})
         if not terms:
             return None
         return terms[0] if len(terms) == 1 else {"$and": terms}
 
     def is_empty(self) -> bool:
         return self.where() is None and not self.places
-
-
-def _date_int(iso: str) -> int:
-    return int(iso.replace("-", "")[:8].ljust(8, "0"))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 
 from index.chunk import Chunk
 from index.chunking import chunk_document
-from index.script import to_simplified
+from index.text.script import to_simplified
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
 SAMPLES = sorted(ARTICLES.glob("*.txt"))

@@ -17,7 +17,7 @@ import pytest
 from index.bm25 import Bm25Index
 from index.chunk import Chunk
 from index.clean import clean_text
-from index.script import to_simplified
+from index.text.script import to_simplified
 from policyqa.settings import Settings
 from rag.types import RetrievedChunk
 
