@@ -19,6 +19,7 @@ from rag.evidence import evidence_score, uncovered
 from rag.extractive import extract_answer
 from rag.followup import carry_over
 from rag.prompts import load_text
+from rag.question import QuestionAnalysis, analyse
 from rag.retrieve import HybridRetriever, SearchFilter
 from rag.types import Answer, Citation, RetrievedChunk
 
@@ -33,6 +34,7 @@ class Request:
     k: int | None = None
     backend: str = ""  # empty means settings.backend
     standalone: str = ""
+    analysis: QuestionAnalysis | None = None  # of the standalone question
     hits: list[RetrievedChunk] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -86,6 +88,7 @@ class AnswerChain:
             request.standalone = self._llm_condense.invoke({"history": history, "question": request.question})
         else:
             request.standalone = carry_over(request.question, previous)
+        request.analysis = analyse(request.standalone)
         return request
 
     def _retrieve(self, request: Request) -> Request:
@@ -97,16 +100,16 @@ class AnswerChain:
     def _too_weak(self, request: Request) -> bool:
         if not request.hits:
             return True
-        missing = uncovered(request.standalone, request.hits)
+        missing = uncovered(request.analysis, request.hits)
         request.warnings += [f"uncovered:{term}" for term in missing]
-        return bool(missing) or evidence_score(request.standalone, request.hits) < self.settings.refusal_threshold
+        return bool(missing) or evidence_score(request.analysis, request.hits) < self.settings.refusal_threshold
 
     def _generator(self, backend: str, quotes: dict[int, str]) -> Runnable:
         if backend == "openai":
             return self._llm_answer
 
         def extractive(request: Request) -> str:
-            draft = extract_answer(request.standalone, request.hits, self.settings.prompts_dir)
+            draft = extract_answer(request.analysis, request.hits, self.settings.prompts_dir)
             quotes.update(draft.quotes)
             return draft.text
 

@@ -45,8 +45,10 @@ from index.text.normalise import key_form
 from index.text.script import to_simplified
 from index.text.sentences import open_quote, sentence_spans
 from rag.citations import QUOTED, UNQUOTED_PHRASE, UNSUPPORTED_NUMBER, check_citations, numbers
-from rag.evidence import content_terms, term_weights
+from rag.evidence import term_weights
+from rag.extractive import RANK_WEIGHT, article_of
 from rag.prompts import load_chat_prompt, load_text
+from rag.question import analyse
 from rag.retrieve import HybridRetriever, SearchFilter
 from rag.types import Citation, RetrievedChunk
 
@@ -70,7 +72,6 @@ DISCUSSION_PHRASE_CHARS = (2, 30)
 ECHO_WEIGHT = 0.5
 QUOTE_BONUS = 0.2
 HEADING_PHRASE_BONUS = 1.0  # about a well-matching sentence's score
-RANK_WEIGHT = 0.1  # breaks ties between equal sentences, never outweighs a topic term
 SAME_ARTICLE_DISCOUNT = 0.6  # each pick from an article multiplies its next sentence's score by this
 
 _UNITS = "|".join(
@@ -234,7 +235,7 @@ def _sentences(topic: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
         if key not in seen and not _QUESTION_END.search(text):  # a rhetorical question states no point
             seen.add(key)
             unique.append((i, start, text, key))
-    terms = content_terms(topic) if topic else frozenset()
+    terms = analyse(topic).terms if topic else frozenset()
     weights = term_weights(terms, [plain for *_, plain in unique])
     total = sum(weights.values()) or 1.0
     headings = [_heading_words(hit) for hit in hits]
@@ -243,12 +244,8 @@ def _sentences(topic: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
         on_topic = sum(w for t, w in weights.items() if t in plain) / total
         echo = sum(w in plain for w in headings[i]) / (len(headings[i]) or 1)
         score = on_topic + ECHO_WEIGHT * echo + QUOTE_BONUS * bool(QUOTED.search(text)) + RANK_WEIGHT / (i + 1)
-        sentences.append(_Sentence(i, start, text, _article(hits[i]), score))
+        sentences.append(_Sentence(i, start, text, article_of(hits[i]), score))
     return sentences
-
-
-def _article(hit: RetrievedChunk) -> str:
-    return hit.chunk.story_id
 
 
 def _heading_words(hit: RetrievedChunk) -> set[str]:
@@ -278,8 +275,8 @@ def _numbering(used: set[int], hits: Sequence[RetrievedChunk]) -> dict[int, int]
     hit, the chunks of each together in reading order, so an article is one run of numbers."""
     first: dict[str, int] = {}
     for hit in sorted(used):
-        first.setdefault(_article(hits[hit]), hit)
-    order = sorted(used, key=lambda h: (first[_article(hits[h])], hits[h].chunk.start))
+        first.setdefault(article_of(hits[hit]), hit)
+    order = sorted(used, key=lambda h: (first[article_of(hits[h])], hits[h].chunk.start))
     return {hit: n for n, hit in enumerate(order, start=1)}
 
 
