@@ -31,7 +31,7 @@ _QUESTION = re.compile(
 _FILLERS = frozenset("的 了 在 和 与 及 有 是 都 要 能 会 该 将 对".split())  # break runs, never terms
 _UNIT = TOKEN  # the units BM25 indexes, so a question term is what the index can match
 _NUMBER_TERM = re.compile(r"\d+(?:\.\d+)?[年期届次]?")
-KINDS = (  # the first pattern found in the (simplified) question names the fact it asks for
+_KINDS = (  # the first pattern found in the (simplified) question names the fact it asks for
     ("date", re.compile(r"何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月|几号")),
     ("person", re.compile(r"谁|哪位|什么人")),
     ("place", re.compile(r"哪里|哪儿|在哪|哪个|什么地方")),
@@ -48,7 +48,7 @@ class QuestionAnalysis:
     focus: frozenset[str]  # what is asked about, see ``_focus_words``
     places: frozenset[str]  # administrative place names, see ``_places``
     numbers: frozenset[str]  # numbers with their unit of time or issue: 2021年, 4期
-    kind: str | None  # the kind of fact asked for, a name of ``KINDS``
+    kind: str | None  # the kind of fact asked for, a name of ``_KINDS``
 
 
 @lru_cache(maxsize=1024)
@@ -64,7 +64,7 @@ def analyse(question: str) -> QuestionAnalysis:
         focus=_focus_words(lowered),
         places=frozenset(_places(simplified)),
         numbers=frozenset(_NUMBER_TERM.findall(simplified)),
-        kind=next((name for name, pattern in KINDS if pattern.search(lowered)), None),
+        kind=next((name for name, pattern in _KINDS if pattern.search(lowered)), None),
     )
 
 
