@@ -22,7 +22,7 @@ from eval.paths import RUNS_DIR, SHARED_BENCHMARKS
 from eval.questions import load_questions
 from eval.report import fmt, write_json
 from eval.runner import RETRIEVED_DEPTH, ensure_ingested, target_for
-from index.script import to_simplified
+from index.text.script import to_simplified
 from index.service import open_index
 from index.types import Chunk
 from policyqa.settings import Settings

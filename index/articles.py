@@ -23,7 +23,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from index.chunking import HEADING_MAX_CHARS
-from index.sentences import CLOSERS, SENTENCE_END, ends_sentence
+from index.text.chars import HAN_CHAR, NOT_HAN
+from index.text.sentences import CLOSERS, SENTENCE_END, ends_sentence
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,6 @@ _TIME_CLAUSE = re.compile(
 )
 _ADVERBIAL = re.compile(r"^(?:根据|按照|依据|为了?|随着|围绕|在.{0,16}(?:下|中|上|期间|之际)$)")
 _CLAUSE_BREAK = "，,；;"
-_HAN = re.compile(r"[\u3400-\u9fff]")
-_NOT_HAN = re.compile(r"[^\u3400-\u9fff]")
 _MARKER_START = re.compile(r"^[●○■□◆◇▲△★☆◎•▪►※]")
 
 
@@ -88,7 +87,7 @@ def _body_chars(paragraphs: list[str]) -> int:
 def _bigrams(paragraphs: list[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for paragraph in paragraphs:
-        han = _NOT_HAN.sub("", paragraph)
+        han = NOT_HAN.sub("", paragraph)
         counts.update(han[i : i + 2] for i in range(len(han) - 1))
     return counts
 
@@ -106,7 +105,7 @@ def _is_title_line(paragraph: str) -> bool:
         and not ends_sentence(paragraph)
         and paragraph[-1] not in "：:"
         and not _MARKER_START.match(paragraph)
-        and bool(_HAN.search(paragraph))
+        and bool(HAN_CHAR.search(paragraph))
     )
 
 

@@ -16,7 +16,9 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-Za-z]+|\d+(?:\.\d+)?%?")
+from index.text.chars import HAN
+
+TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+(?:\.\d+)?%?")
 
 
 def tokenize(text: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 The rules, for Chinese policy articles:
 
-* Paragraphs are the lines of ``page_content``; sentences end as ``index.sentences`` says
+* Paragraphs are the lines of ``page_content``; sentences end as ``index.text.sentences`` says
   (。！？；… and closing quotes after them). A sentence ending in ： goes on.
 * A heading is a short line (at most ``HEADING_MAX_CHARS``) that does not end a sentence,
   e.g. ``“三个强化”促进治理效能新提升`` or ``●强化“头雁”效应``. Headings are not chunk
@@ -32,8 +32,8 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from index.script import to_simplified
-from index.sentences import SENTENCE_END, ends_sentence
+from index.text.script import to_simplified
+from index.text.sentences import SENTENCE_END, ends_sentence
 from index.types import Chunk
 
 # Not RecursiveCharacterTextSplitter: it cuts long sentences at ，, overlaps by characters, ignores headings.

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.chunking import HEADING_MAX_CHARS
-from index.script import to_simplified
-from index.sentences import CLOSERS, END_MARK, ends_sentence
+from index.text.chars import HAN, HAN_CHAR
+from index.text.script import to_simplified
+from index.text.sentences import CLOSERS, END_MARK, ends_sentence
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class CleanResult:
     counts: dict[str, int]  # rule name -> lines dropped / runs removed / marks fixed
     warnings: tuple[str, ...]
 
+
+# How a warning about a removed mojibake run starts; the library page counts warnings by it.
+MOJIBAKE_DROPPED = "mojibake dropped"
 
 # A full calendar date, and a line that is nothing but one; shared with metadata extraction.
 FULL_DATE = re.compile(
@@ -39,12 +43,10 @@ DATE_LINE = re.compile(
     rf"^(?:{FULL_DATE.pattern})(?:\s*\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?(?:\s*(?:星期|周)[一二三四五六日天])?$"
 )
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_CHAR = re.compile(f"[{_CJK}]")
 # A run of lowercase Latin letters with at least one tone mark, in parentheses: 當(dāng)前.
 _PINYIN_LETTERS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-_PINYIN = re.compile(f"(?<=[{_CJK}])\\([{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LETTERS}]*\\)")
+_PINYIN = re.compile(f"(?<=[{HAN}])\\([{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LETTERS}]*\\)")
 
 _SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # runs, and single tabs, NBSP, ideographic and en spaces
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
@@ -61,9 +63,9 @@ LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("meta_line", rf"^(?:【(?:{_LABELS})】|(?:{_LABELS})\s*[:：]).{{0,60}}$"),
         (
             "credit_line",
-            rf"^[■●]?\s*(?:本报|[{_CJK}]{{2,10}}?)?记者(?:\s+[{_CJK}]{{2,4}})+$"
+            rf"^[■●]?\s*(?:本报|[{HAN}]{{2,10}}?)?记者(?:\s+[{HAN}]{{2,4}})+$"
             r"|^【(?:采写|摄影|摄像|记者|通讯员|文|图|文/图|摄|制图|视频)】"
-            rf"|^(?:文|图|文/图|文图|摄影|摄像|通讯员)\s*[/:：|]\s*[{_CJK}\s、,，]{{2,20}}$",
+            rf"|^(?:文|图|文/图|文图|摄影|摄像|通讯员)\s*[/:：|]\s*[{HAN}\s、,，]{{2,20}}$",
         ),
         ("account_line", r"^[^\s:：]{0,16}(?:订阅号|公众号|澎湃号|头条号|百家号|企鹅号|网易号|搜狐号)(?:·\S{1,6})?\s*>?$"),
         (
@@ -86,7 +88,7 @@ LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "licence",
             r"ICP[备证]\s*\d+号?|公网安备\s*\d+号?"
-            r"|^.{0,30}许可证(?:号|编号)?\s*[:：]?\s*[A-Za-z\u4e00-\u9fff]?[A-Za-z0-9-]{5,}$",
+            rf"|^.{{0,30}}许可证(?:号|编号)?\s*[:：]?\s*[A-Za-z{HAN}]?[A-Za-z0-9-]{{5,}}$",
         ),
         (
             "app_download",
@@ -113,14 +115,14 @@ _SPAM_STRONG = re.compile(
 )
 _SPAM_WEAK = re.compile("久久|精品|在线|视频|网站|国产|成人|高清|影院|福利|亚洲|欧美|中文|三级|自拍|午夜|免费")
 _KEYWORD_CHAIN = re.compile(r"\S[_|]\S+[_|]\S")
-_SENTENCE_PUNCT = re.compile(f"[，。；！？、]|[,;](?=[{_CJK}])")
+_SENTENCE_PUNCT = re.compile(f"[，。；！？、]|[,;](?=[{HAN}])")
 
 # Mojibake: UTF-8 read as GBK and back leaves runs like ?馃挊渖鐓^(qū) or ?yōu)椤爸卫砹α俊?.
 _GLUE = "?^"
 _STRAY_CATEGORIES = {"Co", "Cn", "Cs"}
 _PINYIN_TAIL = re.compile(f"[{_PINYIN_LETTERS}]*\\)")
 _MOJIBAKE_GAP = 2  # common characters allowed between two suspect ones inside a run
-_AFTER_RUN = re.compile(f"^(?:[{_CJK}]{{1,2}}[，,])?[，,。.；;]?")
+_AFTER_RUN = re.compile(f"^(?:[{HAN}]{{1,2}}[，,])?[，,。.；;]?")
 
 # Half-width marks typed between Chinese characters; their full-width forms.
 _FULL_PUNCT = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -130,7 +132,7 @@ _HALF_PUNCT = re.compile(r"[,:;?!]")
 _HALF_PARENS = re.compile(r"\(([^()\n]*)\)")
 # A sentence end, a colon before a list, or a closer ending a quoted or bracketed line.
 _PARAGRAPH_END = re.compile(f"(?:{END_MARK}|[：:{re.escape(CLOSERS)}])$")
-_PARAGRAPH_START = re.compile(f"^[{_CJK}]")
+_PARAGRAPH_START = re.compile(f"^[{HAN}]")
 _BOILERPLATE_MAX_CHARS = 200  # the longest boilerplate seen is a ~140-character disclaimer
 _DUPLICATE_MIN_CHARS = 10  # shorter repeats are headings like 背景 that may legitimately recur
 
@@ -218,7 +220,7 @@ def _is_spam(line: str) -> bool:
 @lru_cache(maxsize=8192)
 def _is_rare_cjk(char: str) -> bool:
     """A CJK character outside GB2312 level 1 and Big5 level 1 (the common sets)."""
-    if not _CJK_CHAR.match(char):
+    if not HAN_CHAR.match(char):
         return False
     try:
         gb = char.encode("gb2312")
@@ -239,7 +241,7 @@ def _suspect_kind(char: str) -> str | None:
     if char in _GLUE:
         return "glue"
     category = unicodedata.category(char)
-    if category in _STRAY_CATEGORIES or (ord(char) > 0x7F and category[0] == "L" and not _CJK_CHAR.match(char)):
+    if category in _STRAY_CATEGORIES or (ord(char) > 0x7F and category[0] == "L" and not HAN_CHAR.match(char)):
         return "stray"
     return "rare" if _is_rare_cjk(char) else None
 
@@ -281,7 +283,7 @@ def _run_end(line: str, start: int, end: int) -> int:
 def _drop_mojibake(line: str, counts: Counter[str], warnings: list[str]) -> str:
     for start, end in reversed(list(_mojibake_runs(line))):
         before, after = line[:start].rstrip().rstrip("，,、：:"), line[end:]
-        warnings.append(f"mojibake dropped: {line[start:end]!r} after {before[-12:]!r}")
+        warnings.append(f"{MOJIBAKE_DROPPED}: {line[start:end]!r} after {before[-12:]!r}")
         counts["mojibake"] += 1
         # The cut sentence ends here; a stub of one or two characters before the next comma
         # is the tail of a word the run swallowed (千頭萬緒 -> 萬緒,), so it goes too.
@@ -295,7 +297,7 @@ def _drop_mojibake(line: str, counts: Counter[str], warnings: list[str]) -> str:
 
 
 def _is_cjk_side(char: str, closing: bool) -> bool:
-    return bool(_CJK_CHAR.match(char)) or char in (_CJK_CLOSE if closing else _CJK_OPEN)
+    return bool(HAN_CHAR.match(char)) or char in (_CJK_CLOSE if closing else _CJK_OPEN)
 
 
 def _cjk_punctuation(line: str, counts: Counter[str]) -> str:
@@ -310,7 +312,7 @@ def _cjk_punctuation(line: str, counts: Counter[str]) -> str:
         return match.group()
 
     def parens(match: re.Match[str]) -> str:
-        if not _CJK_CHAR.search(match.group(1)):  # (a), (2020): not Chinese text
+        if not HAN_CHAR.search(match.group(1)):  # (a), (2020): not Chinese text
             return match.group()
         counts["cjk_punctuation"] += 1
         return f"（{match.group(1)}）"

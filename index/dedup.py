@@ -6,20 +6,19 @@ collapse copies and an answer does not cite the same text three times.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+
+from index.text.normalise import compact
 
 NUM_PERM = 128
 _SCHEME = "affine32"  # stored values must be read back with the scheme that made them
 _SHINGLE = 5  # 5-character shingles: short enough for reworded leads, long enough to ignore shared phrases
-_NOISE = re.compile(r"[\s\W_]+")
 
 
 def signature(search_text: str) -> np.ndarray:
     """MinHash values of a (simplified) article's character shingles."""
-    text = _NOISE.sub("", search_text)
+    text = compact(search_text)
     shingles = {text[i : i + _SHINGLE] for i in range(max(1, len(text) - _SHINGLE + 1))}
     mh = MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
     mh.update_batch([s.encode("utf-8") for s in shingles])
@@ -63,10 +62,3 @@ class NearDuplicates:
         ]
         scored = [s for s in scored if s[0] >= self._threshold]
         return self._canonical[max(scored)[1]] if scored else None
-
-
-def bigram_jaccard(a: str, b: str) -> float:
-    """Jaccard overlap of two texts' character bigrams: how far one passage repeats another."""
-    grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
-    grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
-    return len(grams_a & grams_b) / len(grams_a | grams_b) if grams_a and grams_b else 0.0

@@ -26,7 +26,9 @@ import jieba.posseg
 
 from index.articles import Article
 from index.clean import DATE_LINE, FULL_DATE, normalise_line
-from index.script import to_simplified
+from index.text.chars import HAN, HAN_CHAR
+from index.text.places import ARTICLE_PLACE_SUFFIX
+from index.text.script import to_simplified
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ _SOURCE = re.compile(
 _NEXT_LABEL = re.compile(
     r"\s*(?:[发發][布佈][时時][间間]|[发發][布佈]日期|[时時][间間]|日期|作者|[编編][辑輯]|[浏瀏][览覽]量|[点點][击擊]数)\s*[:：]"
 )
-_REPORTER = re.compile(r"^(?:[■●]|【(?:采写|採寫|记者|記者|文)】)?\s*(?P<outlet>[\u4e00-\u9fff]{2,10}?)[记記]者\s")
+_REPORTER = re.compile(rf"^(?:[■●]|【(?:采写|採寫|记者|記者|文)】)?\s*(?P<outlet>[{HAN}]{{2,10}}?)[记記]者\s")
 _SOURCE_MAX_CHARS = 40
 _CLAUSE_PUNCT = re.compile(r"[，。；！？,;!?]")
 _NOT_OUTLETS = {"本报", "本報", "本台", "本网", "本網", "特约", "特約", "见习", "見習", "实习", "實習"}
@@ -103,16 +105,7 @@ def _labelled_source(line: str) -> str | None:
 
 # --- places -----------------------------------------------------------------------------
 
-# A suffix after a numeral or determiner counts things (百县千镇万村, 全市, 各村), and one
-# followed by 场/民/级… is another word (市场, 市民, 村级, 镇街); 区 before 街道 is in the name.
-# Administrative levels a place name ends with; rag/ uses them to spot places in questions.
-PLACE_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "街道", "社区", "村")
-_SUFFIX = re.compile(
-    r"(?<![一二三四五六七八九十百千万两几多各全本该每])"
-    r"(?:街道|社区|(?<!社)[市区县镇村](?!场|民|容|貌|域|级|直|属|街|社区))"
-)
 _MIN_NAME, _MAX_NAME = 2, 4
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 # Function words cannot be inside a name: 党组织对社区, 党员和社区 -> no name.
 _STOP_CHARS = set("在和与及对向从到由把将被给让使以于的了个各全本该每其这那此等并或也都还副某")
 # A name ending in one of these is a generic phrase (城中村, 基层社区, 城市社区).
@@ -166,7 +159,7 @@ def _places(text: str) -> tuple[str, ...]:
     """
     tokens = _tokens(text)
     candidates: list[_Candidate] = []
-    for suffix in _SUFFIX.finditer(text):
+    for suffix in ARTICLE_PLACE_SUFFIX.finditer(text):
         previous_end = candidates[-1].end if candidates else 0
         if candidate := _candidate(text, suffix, tokens, previous_end):
             candidates.append(candidate)
@@ -199,7 +192,7 @@ def _candidate(text: str, suffix: re.Match[str], tokens: dict[int, _Token], prev
     end = suffix.start()
     low = max(previous_end, end - _MAX_NAME)
     for i in range(end - 1, low - 1, -1):  # the name starts after the last function word
-        if text[i] in _STOP_CHARS or not _HAN.match(text[i]):
+        if text[i] in _STOP_CHARS or not HAN_CHAR.match(text[i]):
             low = i + 1
             break
     after_break = low > max(previous_end, end - _MAX_NAME)

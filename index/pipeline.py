@@ -16,7 +16,7 @@ from index.chunking import chunk_document
 from index.dedup import NearDuplicates, signature
 from index.documents import build_documents
 from index.loaders import LoadError, iter_files, load_file
-from index.script import to_simplified
+from index.text.script import to_simplified
 from index.store import ChunkStore
 from index.types import Chunk
 from policyqa.settings import Settings

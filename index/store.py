@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
@@ -13,8 +12,9 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from index.bm25 import Bm25Index
-from index.script import to_simplified
 from index.search import ScoredChunk, SearchFilter
+from index.text.dates import date_bound, date_int
+from index.text.script import to_simplified
 from index.types import Chunk, doc_id_of
 from policyqa.settings import Settings
 
@@ -40,24 +40,12 @@ def chunk_to_document(chunk: Chunk) -> Document:
             "title": chunk.title,
             "section": chunk.section,
             "date": chunk.date or "",
-            "date_int": _date_int(chunk.date),
+            "date_int": date_int(chunk.date),
             "source": chunk.source or "",
             "path": chunk.path,
             "places": _PLACE_SEPARATOR.join(chunk.places),
         },
     )
-
-
-def _date_int(date: str | None) -> int:
-    """yyyymmdd as a number, so Chroma can filter date ranges; 0 when there is no usable date."""
-    digits = re.sub(r"\D", "", (date or "")[:10])
-    return int(digits) if len(digits) == 8 else 0
-
-
-def _bound_int(iso: str, pad: str = "0") -> int:
-    """A filter bound as yyyymmdd; a partial date (2023, 2023-06) is padded with ``pad``: "9"
-    makes an upper bound take in the whole year or month."""
-    return int(iso.replace("-", "")[:8].ljust(8, pad))
 
 
 def _where(search_filter: SearchFilter) -> dict | None:
@@ -69,9 +57,9 @@ def _where(search_filter: SearchFilter) -> dict | None:
         terms.append({"source": {"$in": list(search_filter.sources)}})
     if search_filter.date_from or search_filter.date_to:
         # At least 1: an undated chunk (0) is outside every date range, one with no lower bound too.
-        terms.append({"date_int": {"$gte": max(_bound_int(search_filter.date_from or ""), 1)}})
+        terms.append({"date_int": {"$gte": max(date_bound(search_filter.date_from or ""), 1)}})
     if search_filter.date_to:
-        terms.append({"date_int": {"$lte": _bound_int(search_filter.date_to, pad="9")}})
+        terms.append({"date_int": {"$lte": date_bound(search_filter.date_to, upper=True)}})
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else {"$and": terms}

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+from index.text.script import to_simplified
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,12 @@ class Chunk:
     def story_id(self) -> str:
         """The article this text first appeared as: copies of one story share it."""
         return self.canonical_doc_id or self.doc_id
+
+    @cached_property
+    def match_text(self) -> str:
+        """Simplified, lower-cased title and text, where a question's terms are looked up;
+        cached, as every question looks it up for each of its hits several times."""
+        return f"{to_simplified(self.title)}\n{self.search_text}".lower()
 
     @property
     def chunk_id(self) -> str:

@@ -19,6 +19,7 @@ from policyqa.settings import Settings
 from rag.citations import check_citations
 from rag.evidence import evidence_score, uncovered
 from rag.prompts import load_text
+from rag.question import QuestionAnalysis, analyse
 from rag.types import Answer, Citation, Draft, Generator, Rephraser, RetrievedChunk, Retriever
 
 Event = str | Answer  # text pieces while generating, then the finished Answer
@@ -40,6 +41,7 @@ class _Trace:
 
     ask: Ask
     standalone: str = ""
+    analysis: QuestionAnalysis | None = None  # of the standalone question, made once
     hits: list[RetrievedChunk] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -70,13 +72,14 @@ class AnswerChain(Runnable[Ask | str, Answer]):
     def stream(self, input: Ask | str, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Event]:
         trace = _Trace(input if isinstance(input, Ask) else Ask(input))
         trace.standalone = self.rephraser.standalone(trace.ask.question, trace.ask.history)
+        trace.analysis = analyse(trace.standalone)
         self._retrieve(trace)
         if self._too_weak(trace):
             yield self._refusal(trace)
             return
         generated = time.perf_counter()
         draft = Draft("")
-        for event in self.generator.stream(trace.standalone, trace.hits):
+        for event in self.generator.stream(trace.analysis, trace.hits):
             if isinstance(event, Draft):
                 draft = event
             else:
@@ -92,9 +95,9 @@ class AnswerChain(Runnable[Ask | str, Answer]):
     def _too_weak(self, trace: _Trace) -> bool:
         if not trace.hits:
             return True
-        missing = uncovered(trace.standalone, trace.hits)
+        missing = uncovered(trace.analysis, trace.hits)
         trace.warnings += [f"uncovered:{term}" for term in missing]
-        return bool(missing) or evidence_score(trace.standalone, trace.hits) < self.settings.refusal_threshold
+        return bool(missing) or evidence_score(trace.analysis, trace.hits) < self.settings.refusal_threshold
 
     def _finish(self, trace: _Trace, draft: Draft) -> Answer:
         if load_text("llm_refusal", self.settings.prompts_dir) in draft.text:

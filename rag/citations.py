@@ -21,8 +21,8 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from index.script import to_simplified
-from index.sentences import SENTENCE_END
+from index.text.normalise import verbatim_form
+from index.text.sentences import sentence_spans
 from index.types import Chunk
 from rag.types import RetrievedChunk
 
@@ -36,9 +36,6 @@ _CANONICAL_MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(rf"[{_DIGIT}]+(?:,[{_DIGIT}]{{3}})*(?:[.．][{_DIGIT}]+)?\s*[%％]?")
 # Official wording, in “…” or 「…」: group 1 or 2 is the phrase.
 QUOTED = re.compile(r"“([^“”]+)”|「([^「」]+)」")
-# Sentence ends as every stage has them, plus line breaks (an answer's list items end
-# unpunctuated), with the markers that cite the sentence before them.
-_CITED_SENTENCE_END = re.compile(rf"(?:{SENTENCE_END.pattern}|\n)(?:\[\d+\])*")
 
 
 @dataclass(frozen=True)
@@ -57,31 +54,6 @@ def check_citations(text: str, hits: Sequence[RetrievedChunk]) -> CheckedText:
     sources = [(start, end, [chunks[n] for n in (ns or cited)]) for start, end, ns in units]
     warnings = dropped + _unsupported_numbers(text, sources) + _unquoted_phrases(text, sources)
     return CheckedText(text, cited, tuple(warnings))
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of ``text``, whitespace trimmed, citation markers kept with
-    the sentence they follow; a sentence end inside an open “ does not end it."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in [*_CITED_SENTENCE_END.finditer(text), None]:
-        end = match.end() if match else len(text)
-        if spans and open_quote(text[slice(*spans[-1])]):
-            start = spans.pop()[0]
-        spans.append(_trim(text, start, end))
-        start = end
-    return [(s, e) for s, e in spans if s < e]
-
-
-def open_quote(text: str) -> bool:
-    """Whether a “ in ``text`` is still open, so punctuation after it is inside the quote."""
-    return text.count("“") > text.count("”")
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    piece = text[start:end]
-    lead = len(piece) - len(piece.lstrip())
-    return start + lead, start + len(piece.rstrip())
 
 
 def _normalise_markers(text: str, n_hits: int) -> tuple[str, list[str]]:
@@ -126,12 +98,8 @@ def _with_metadata(chunk: Chunk) -> str:
 def _unquoted_phrases(text: str, sources: list[tuple[int, int, list[Chunk]]]) -> list[str]:
     warnings = []
     for match in QUOTED.finditer(text):
-        phrase = _comparable(match.group(1) or match.group(2))
+        phrase = verbatim_form(match.group(1) or match.group(2))
         chunks = [c for start, end, cs in sources if start < match.end() and match.start() < end for c in cs]
-        if not any(phrase in _comparable(_with_metadata(chunk)) for chunk in chunks):
+        if not any(phrase in verbatim_form(_with_metadata(chunk)) for chunk in chunks):
             warnings.append(f"{UNQUOTED_PHRASE}{match.group()}")
     return warnings
-
-
-def _comparable(text: str) -> str:
-    return "".join(to_simplified(text).split())

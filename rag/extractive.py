@@ -1,7 +1,7 @@
 """The default answer backend: whole source sentences, each cited, and no LLM.
 
 Every sentence of every hit is scored by the weighted share of the question's content
-terms it holds (``rag.evidence.content_terms``, IDF-weighted over the candidate sentences),
+terms it holds (``rag.question``, IDF-weighted over the candidate sentences),
 a lesser share for the terms only the rest of its chunk holds, plus a small bonus for the
 rank of its hit. A factoid question leads with the best sentence holding the asked kind of
 fact, one the question does not state itself, near the word asked about (人口 in
@@ -26,12 +26,15 @@ from pathlib import Path
 
 import jieba.posseg as pseg
 
-from index.dedup import bigram_jaccard
-from index.metadata import PLACE_SUFFIXES
-from index.script import to_simplified
-from rag.citations import numbers, sentence_spans
-from rag.evidence import content_terms, focus_words, searchable, term_weights
+from index.text.chars import HAN
+from index.text.normalise import compact, search_form
+from index.text.places import PLACE_SUFFIXES
+from index.text.sentences import sentence_spans
+from index.text.similarity import bigram_jaccard
+from rag.citations import numbers
+from rag.evidence import term_weights
 from rag.prompts import load_text
+from rag.question import QuestionAnalysis
 from rag.types import Draft, RetrievedChunk
 
 RANK_WEIGHT = 0.1  # enough to break ties between equal matches, never to outweigh a term
@@ -62,27 +65,31 @@ class _Sentence:
 
 
 def extract_answer(
-    question: str, hits: Sequence[RetrievedChunk], prompts_dir: Path, max_sentences: int = 3, max_chars: int = 220
+    question: QuestionAnalysis,
+    hits: Sequence[RetrievedChunk],
+    prompts_dir: Path,
+    max_sentences: int = 3,
+    max_chars: int = 220,
 ) -> Draft:
     """An answer of whole cited source sentences, any labels from the templates in
     ``prompts_dir``; an empty Draft when there are no hits."""
     sentences = _candidates(question, hits)
     if not sentences:
         return Draft("", {})
-    lead = _lead(to_simplified(question).lower(), sentences)
+    lead = _lead(question, sentences)
     rival = _conflicting(lead, sentences)
     if rival is not None:
         return _compose(_dated([lead, rival], prompts_dir))
     return _compose([("", s) for s in _select(lead, sentences, max_sentences, max_chars)])
 
 
-def _candidates(question: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
-    terms = content_terms(question)
+def _candidates(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
+    terms = question.terms
     texts = [(n, hit.chunk.text[s:e]) for n, hit in enumerate(hits, 1) for s, e in sentence_spans(hit.chunk.text)]
-    plains = [to_simplified(text).lower() for _, text in texts]
+    plains = [search_form(text) for _, text in texts]
     weights = term_weights(terms, plains)
     total = sum(weights.values()) or 1.0
-    chunks = [searchable(hit.chunk) for hit in hits]
+    chunks = [hit.chunk.match_text for hit in hits]
     sentences = []
     for (n, text), plain in zip(texts, plains):
         held = frozenset(t for t in terms if t in plain)
@@ -102,32 +109,25 @@ def _compose(labelled: list[tuple[str, _Sentence]]) -> Draft:
 
 # --- the lead sentence -----------------------------------------------------------------
 
-_KINDS = (  # the first pattern found in the (simplified) question names the fact it asks for
-    ("date", re.compile(r"何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月|几号")),
-    ("person", re.compile(r"谁|哪位|什么人")),
-    ("place", re.compile(r"哪里|哪儿|在哪|哪个|什么地方")),
-    ("quantity", re.compile(r"多少|几")),
-    ("term", re.compile(r"(?<!为)什么")),
-)
 _DATE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
 )
-_QUANTITY = re.compile(r"\d+(?:[.,]\d+)*\s*(?:[%％]|(?![年月日号时])[\u4e00-\u9fff])")
+_QUANTITY = re.compile(rf"\d+(?:[.,]\d+)*\s*(?:[%％]|(?![年月日号时])[{HAN}])")
 _QUOTED = re.compile(r"“[^“”]+”")
 _WORDS_AFTER = re.compile(rf"[^\W\d_]{{0,{MEASURE_GAP}}}")  # 6个网格 and 1个一级网格 measure different things
 # 站长、党支部书记吴木蔚同志 / 党委书记罗伟传认为: a role, then a name, then what follows names.
 _ROLE_NAME = re.compile(
     r"(?:书记|站长|主任|处长|局长|部长|市长|区长|镇长|村长|社长|主席|委员|调研员|记者|经理|院长|校长|组长|队长)"
-    r"([\u4e00-\u9fff]{2,3})(?=同志|表示|介绍|认为|指出|说|[：:，,、\s])"
+    rf"([{HAN}]{{2,3}})(?=同志|表示|介绍|认为|指出|说|[：:，,、\s])"
 )
 
 
-def _lead(question: str, sentences: list[_Sentence]) -> _Sentence:
+def _lead(question: QuestionAnalysis, sentences: list[_Sentence]) -> _Sentence:
     """The best sentence holding the asked fact, the closer to what is asked the better."""
     pool = [s for s in sentences if s.overlap > 0] or sentences
-    kind = next((name for name, pattern in _KINDS if pattern.search(question)), None)
-    for near in (focus_words(question), frozenset()) if kind else ():  # the asked word, else any term
-        gaps = [(s, _fact_gap(kind, s, question, near)) for s in pool]
+    kind = question.kind
+    for near in (question.focus, frozenset()) if kind else ():  # the asked word, else any term
+        gaps = [(s, _fact_gap(kind, s, question.simplified, near)) for s in pool]
         holding = [(s.score + PROXIMITY_WEIGHT * (1 - gap / FACT_WINDOW), s) for s, gap in gaps if gap is not None]
         if holding:
             return max(holding, key=lambda pair: pair[0])[1]
@@ -187,12 +187,13 @@ def _conflicting(lead: _Sentence, sentences: list[_Sentence]) -> _Sentence | Non
     mine = _measures(lead)
     if not mine:
         return None
-    rivals = [s for s in sentences if _article(s) != _article(lead) and _disagree(mine, _measures(s))]
+    rivals = [s for s in sentences if article_of(s.hit) != article_of(lead.hit) and _disagree(mine, _measures(s))]
     return max(rivals, key=lambda s: s.score, default=None)
 
 
-def _article(sentence: _Sentence) -> str:
-    return sentence.hit.chunk.story_id
+def article_of(hit: RetrievedChunk) -> str:
+    """The story a hit tells: reposted copies are one article when answers spread over articles."""
+    return hit.chunk.story_id
 
 
 def _measures(sentence: _Sentence) -> dict[tuple[str, str], set[str]]:
@@ -248,11 +249,8 @@ def _select(lead: _Sentence, sentences: list[_Sentence], max_sentences: int, max
 
 
 def _near_duplicate(a: _Sentence, b: _Sentence) -> bool:
-    x, y = _compact(a.plain), _compact(b.plain)
+    x, y = compact(a.plain), compact(b.plain)
     if x in y or y in x:
         return True
     return bigram_jaccard(x, y) >= DUPLICATE_JACCARD
 
-
-def _compact(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text)

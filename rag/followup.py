@@ -10,11 +10,10 @@ import re
 
 import jieba.posseg as pseg
 
-from index.metadata import PLACE_SUFFIXES
+from index.text.places import SUBJECT_SUFFIXES
 
 _FOLLOW_UP = re.compile(r"^(?:那么?|还有|另外)?(?P<subject>[^，。？?！!]{1,12}?)(?:呢|怎么样|如何)[？?]?$")
-# A station (市捐赠站) is the subject of a question as a place is.
-_PLACE = re.compile(rf"^(?:.{{1,8}}?(?:{'|'.join((*PLACE_SUFFIXES, '站'))}))+")
+_PLACE = re.compile(rf"^(?:.{{1,8}}?(?:{'|'.join(SUBJECT_SUFFIXES)}))+")
 _PREDICATE = re.compile(r"(?:有|是|为|在|怎么|如何|多少|哪|何|几)")
 
 

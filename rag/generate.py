@@ -11,16 +11,17 @@ from langchain_core.runnables import Runnable
 
 from policyqa.settings import Settings
 from rag.extractive import extract_answer
+from rag.question import QuestionAnalysis
 from rag.types import Draft, RetrievedChunk
 
 
 class _Streaming:
     """``generate`` as the last event of ``stream``, so each backend writes only ``stream``."""
 
-    def stream(self, question: str, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
+    def stream(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
         raise NotImplementedError
 
-    def generate(self, question: str, hits: Sequence[RetrievedChunk]) -> Draft:
+    def generate(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Draft:
         *_, draft = self.stream(question, hits)
         return draft
 
@@ -33,7 +34,7 @@ class ExtractiveGenerator(_Streaming):
             raise FileNotFoundError(f"no prompts folder at {prompts_dir}")
         self.prompts_dir = prompts_dir
 
-    def stream(self, question: str, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
+    def stream(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
         draft = extract_answer(question, hits, self.prompts_dir)
         yield draft.text
         yield draft
@@ -55,12 +56,12 @@ class LlmGenerator(_Streaming):
 
         return answer_chain(self.settings)
 
-    def stream(self, question: str, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
+    def stream(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
         from rag.llm import UNREACHABLE, format_sources, unreachable
 
         pieces: list[str] = []
         try:
-            for piece in self._chain.stream({"question": question, "sources": format_sources(hits)}):
+            for piece in self._chain.stream({"question": question.text, "sources": format_sources(hits)}):
                 pieces.append(piece)
                 yield piece
         except UNREACHABLE as err:

@@ -15,9 +15,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from index.dedup import bigram_jaccard
-from index.script import to_simplified
 from index.search import ChunkSearch, ScoredChunk, SearchFilter
+from index.text.script import to_simplified
+from index.text.similarity import bigram_jaccard
 from index.types import Chunk
 from policyqa.settings import Settings
 from rag.fusion import Fused, FusionConfig, fuse

@@ -40,19 +40,16 @@ import jieba
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from index.script import to_simplified
 from index.search import ChunkSource, SearchFilter
-from rag.citations import (
-    QUOTED,
-    UNQUOTED_PHRASE,
-    UNSUPPORTED_NUMBER,
-    check_citations,
-    numbers,
-    open_quote,
-    sentence_spans,
-)
-from rag.evidence import content_terms, term_weights
+from index.text.chars import HAN_CHAR
+from index.text.normalise import key_form
+from index.text.script import to_simplified
+from index.text.sentences import open_quote, sentence_spans
+from rag.citations import QUOTED, UNQUOTED_PHRASE, UNSUPPORTED_NUMBER, check_citations, numbers
+from rag.evidence import term_weights
+from rag.extractive import RANK_WEIGHT, article_of
 from rag.prompts import load_chat_prompt, load_text
+from rag.question import analyse
 from rag.types import Citation, RetrievedChunk, Retriever
 
 log = logging.getLogger(__name__)
@@ -75,7 +72,6 @@ DISCUSSION_PHRASE_CHARS = (2, 30)
 ECHO_WEIGHT = 0.5
 QUOTE_BONUS = 0.2
 HEADING_PHRASE_BONUS = 1.0  # about a well-matching sentence's score
-RANK_WEIGHT = 0.1  # breaks ties between equal sentences, never outweighs a topic term
 SAME_ARTICLE_DISCOUNT = 0.6  # each pick from an article multiplies its next sentence's score by this
 
 _UNITS = "|".join(
@@ -93,7 +89,6 @@ _FIGURE = re.compile(
 # After these the counted thing follows the figure: 7个综合网格, 10宗村民纠纷.
 _MEASURE_WORDS = frozenset("个 名 条 项 宗 支 期 场 次 件 所 座 栋 处 份 批 类 套 间 张 台 辆 位 户 家".split())
 _QUESTION_END = re.compile(r"[？?][”’」』）)]*$")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:。！？!?]")  # not brackets: 39个村（社区）软弱涣散党组织
 _BEFORE_FIGURE = re.compile(r"(?:约|达|共|为|有|逾|超过|近|了|计)+$")  # 交叉任职达100% -> 交叉任职
 _AFTER_FIGURE = re.compile(r"[的和与及、\s]+$")  # 2座城市服务驿站和3个…: 城市服务驿站
@@ -238,11 +233,11 @@ def _sentences(topic: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
     seen: set[str] = set()
     unique = []
     for i, start, text in spans:
-        key = _plain(text)
+        key = key_form(text)
         if key not in seen and not _QUESTION_END.search(text):  # a rhetorical question states no point
             seen.add(key)
             unique.append((i, start, text, key))
-    terms = content_terms(topic) if topic else frozenset()
+    terms = analyse(topic).terms if topic else frozenset()
     weights = term_weights(terms, [plain for *_, plain in unique])
     total = sum(weights.values()) or 1.0
     headings = [_heading_words(hit) for hit in hits]
@@ -251,21 +246,13 @@ def _sentences(topic: str, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
         on_topic = sum(w for t, w in weights.items() if t in plain) / total
         echo = sum(w in plain for w in headings[i]) / (len(headings[i]) or 1)
         score = on_topic + ECHO_WEIGHT * echo + QUOTE_BONUS * bool(QUOTED.search(text)) + RANK_WEIGHT / (i + 1)
-        sentences.append(_Sentence(i, start, text, _article(hits[i]), score))
+        sentences.append(_Sentence(i, start, text, article_of(hits[i]), score))
     return sentences
 
 
-def _article(hit: RetrievedChunk) -> str:
-    return hit.chunk.story_id
-
-
-def _plain(text: str) -> str:
-    return "".join(to_simplified(text).lower().split())
-
-
 def _heading_words(hit: RetrievedChunk) -> set[str]:
-    text = _plain(f"{hit.chunk.title} {hit.chunk.section}")
-    return {w for w in jieba.lcut(text) if len(w) > 1 and _CJK.search(w)}
+    text = key_form(f"{hit.chunk.title} {hit.chunk.section}")
+    return {w for w in jieba.lcut(text) if len(w) > 1 and HAN_CHAR.search(w)}
 
 
 def _spread(sentences: Iterable[_Sentence]) -> list[_Sentence]:
@@ -290,8 +277,8 @@ def _numbering(used: set[int], hits: Sequence[RetrievedChunk]) -> dict[int, int]
     hit, the chunks of each together in reading order, so an article is one run of numbers."""
     first: dict[str, int] = {}
     for hit in sorted(used):
-        first.setdefault(_article(hits[hit]), hit)
-    order = sorted(used, key=lambda h: (first[_article(hits[h])], hits[h].chunk.start))
+        first.setdefault(article_of(hits[hit]), hit)
+    order = sorted(used, key=lambda h: (first[article_of(hits[h])], hits[h].chunk.start))
     return {hit: n for n, hit in enumerate(order, start=1)}
 
 
@@ -372,7 +359,7 @@ def _facts(sentence: _Sentence) -> list[_Fact]:
     found = [_Fact(sentence, *m.span("value"), _unit(m)) for m in _FIGURE.finditer(text)]
     for match in QUOTED.finditer(text):
         group = 1 if match.group(1) else 2
-        if _fits(match.group(group), QUIZ_PHRASE_CHARS) and _CJK.search(match.group(group)):
+        if _fits(match.group(group), QUIZ_PHRASE_CHARS) and HAN_CHAR.search(match.group(group)):
             found.append(_Fact(sentence, *match.span(group), "phrase"))
     return [f for f in found if text.count(f.answer) == 1]
 
@@ -383,7 +370,7 @@ def _unit(match: re.Match[str]) -> str:
 
 def _distractors(fact: _Fact, facts: list[_Fact]) -> list[str]:
     """Other answers of the same kind from the sources, closest first, none the stem shows."""
-    stem = _plain(fact.blanked())
+    stem = key_form(fact.blanked())
     taken = {_same(fact)}
     wrong = []
     for other in sorted((f for f in facts if f.kind == fact.kind), key=lambda f: (_distance(fact, f), f.answer)):
@@ -399,7 +386,7 @@ def _distractors(fact: _Fact, facts: list[_Fact]) -> list[str]:
 
 def _same(fact: _Fact) -> str:
     """What two answers are compared by: 1,867 is 1867, 黨建 is 党建."""
-    return next(numbers(fact.answer)) if fact.kind != "phrase" else _plain(fact.answer)
+    return next(numbers(fact.answer)) if fact.kind != "phrase" else key_form(fact.answer)
 
 
 def _overlaps(phrase: str, others: set[str]) -> bool:
@@ -457,9 +444,9 @@ def _phrases(sentences: list[_Sentence], hits: Sequence[RetrievedChunk]) -> list
     for text, score in quoted:
         for match in QUOTED.finditer(text):
             phrase = match.group(1) or match.group(2)
-            if _fits(phrase, DISCUSSION_PHRASE_CHARS) and _CJK.search(phrase):
-                written.setdefault(_plain(phrase), phrase)
-                weight[_plain(phrase)] += score
+            if _fits(phrase, DISCUSSION_PHRASE_CHARS) and HAN_CHAR.search(phrase):
+                written.setdefault(key_form(phrase), phrase)
+                weight[key_form(phrase)] += score
     return [written[key] for key, _ in weight.most_common()]
 
 

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from index.types import Chunk
 from index.search import SearchFilter
+from rag.question import QuestionAnalysis
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ class Retriever(Protocol):
 
 @runtime_checkable
 class Generator(Protocol):
-    def stream(self, question: str, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
+    def stream(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
         """Pieces of answer text as they are made, then the whole Draft, last."""
         ...
 
-    def generate(self, question: str, hits: Sequence[RetrievedChunk]) -> Draft:
+    def generate(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Draft:
         """The whole Draft at once."""
         ...
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from index.clean import MOJIBAKE_DROPPED
 from index.pipeline import IngestReport
 
 # An article as its catalog metadata alone: listing the library never needs an article's text.
@@ -18,7 +19,7 @@ LIBRARY_HEADERS = ["标题", "日期", "来源", "片段数", "清洗提示", "�
 
 # Warnings written by index/clean.py, by their English prefix.
 _WARNING_LABELS = {
-    "mojibake dropped": "删除乱码",
+    MOJIBAKE_DROPPED: "删除乱码",
 }
 # Cleaning rule names of the ingest report, for the upload summary.
 _RULE_LABELS = {

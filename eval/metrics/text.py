@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.script import to_simplified
+from index.text.normalise import search_form
 
 _MARKER = re.compile(r"\[\d+\]")
 # Kept although punctuation: "1.5" is not "15" and "100%" is not "100".
@@ -13,8 +13,9 @@ _NUMBER_PUNCT = frozenset(".%")
 
 
 def normalise(text: str) -> str:
-    """NFKC, citation markers removed, simplified script, lower case, no whitespace or punctuation."""
-    text = to_simplified(_MARKER.sub("", unicodedata.normalize("NFKC", text))).lower()
+    """NFKC, citation markers removed, in search form, no whitespace or punctuation. Looser than
+    the forms of index.text.normalise: a gold answer matches whatever the width and punctuation."""
+    text = search_form(_MARKER.sub("", unicodedata.normalize("NFKC", text)))
     return "".join(ch for ch in text if _kept(ch))
 
 

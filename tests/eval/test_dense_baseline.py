@@ -4,7 +4,7 @@ import pytest
 
 from eval.paths import SEEDS
 from eval.questions import load_questions
-from index.script import to_simplified
+from index.text.script import to_simplified
 from policyqa.factory import build_retriever
 
 pytestmark = pytest.mark.e2e

@@ -43,14 +43,6 @@ def test_the_catalog_persists_across_connections(tmp_path):
     assert Catalog(tmp_path / "c.sqlite").document("a").page_content == "全文"
 
 
-def test_dates_become_filterable_numbers_whatever_their_form():
-    from index.store import _date_int
-
-    assert _date_int("2023-06-28") == 20230628
-    assert _date_int("2023-07-31 14:22") == 20230731
-    assert _date_int(None) == 0 and _date_int("6月13日") == 0
-
-
 def test_a_catalog_from_before_base_ids_names_each_file_after_its_stem(tmp_path):
     with closing(sqlite3.connect(tmp_path / "c.sqlite")) as old, old:
         old.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL)")

@@ -13,7 +13,7 @@ import pytest
 from langchain_core.documents import Document
 
 from index.chunking import chunk_document
-from index.script import to_simplified
+from index.text.script import to_simplified
 from index.types import Chunk
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"

@@ -24,7 +24,7 @@ def test_a_copy_of_a_copy_points_to_the_first_canonical():
 
 
 def test_bigram_jaccard_is_one_for_a_repeat_and_zero_for_unrelated_text():
-    from index.dedup import bigram_jaccard
+    from index.text.similarity import bigram_jaccard
 
     assert bigram_jaccard(STORY, STORY) == 1.0
     assert bigram_jaccard(STORY, "甲乙丙丁") == 0.0

@@ -8,7 +8,7 @@ import pytest
 from index.articles import Article, split_articles
 from index.clean import clean_text
 from index.metadata import MAX_PLACES, ArticleMeta, extract_metadata
-from index.script import to_simplified
+from index.text.script import to_simplified
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
 SAMPLES = sorted(ARTICLES.glob("*.txt"))

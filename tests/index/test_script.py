@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from index.script import to_simplified
+from index.text.script import to_simplified
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
 SAMPLES = sorted(ARTICLES.glob("*.txt"))

@@ -10,7 +10,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
 from index.types import Chunk
-from index.script import to_simplified
+from index.text.script import to_simplified
 from index.search import ScoredChunk, SearchFilter
 from index.store import ChunkStore
 from tests.conftest import make_settings

@@ -16,7 +16,7 @@ import pytest
 
 from index.bm25 import Bm25Index
 from index.clean import clean_text
-from index.script import to_simplified
+from index.text.script import to_simplified
 from index.types import Chunk
 from policyqa.settings import Settings
 from rag.types import RetrievedChunk

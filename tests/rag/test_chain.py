@@ -19,6 +19,7 @@ from rag.chain import AnswerChain, Ask
 from rag.citations import DROPPED
 from rag.prompts import load_text
 from rag.rephrase import CarryOver
+from rag.question import QuestionAnalysis
 from rag.types import Answer, Draft, RetrievedChunk
 from tests.fakes import HashEmbeddings
 
@@ -108,14 +109,14 @@ class ScriptedGenerator:
         self.draft = Draft(text, quotes or {})
         self.asked: list[tuple[str, int]] = []
 
-    def stream(self, question: str, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
-        self.asked.append((question, len(hits)))
+    def stream(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Iterator[str | Draft]:
+        self.asked.append((question.text, len(hits)))
         middle = len(self.draft.text) // 2
         yield self.draft.text[:middle]
         yield self.draft.text[middle:]
         yield self.draft
 
-    def generate(self, question: str, hits: Sequence[RetrievedChunk]) -> Draft:
+    def generate(self, question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> Draft:
         *_, draft = self.stream(question, hits)
         return draft
 

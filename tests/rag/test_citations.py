@@ -1,6 +1,7 @@
 import pytest
 
-from rag.citations import DROPPED, UNQUOTED_PHRASE, UNSUPPORTED_NUMBER, check_citations, numbers, sentence_spans
+from index.text.sentences import sentence_spans
+from rag.citations import DROPPED, UNQUOTED_PHRASE, UNSUPPORTED_NUMBER, check_citations, numbers
 from tests.rag.conftest import as_hits, make_chunk
 
 CENSUS = "截至2023年1月,全村户籍人口1867人,外来人员约8500人。村内在册党员118人(含回村报到的流动党员),村民代表46人。"

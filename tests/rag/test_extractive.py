@@ -7,6 +7,7 @@ from opencc import OpenCC
 from policyqa.settings import Settings
 from rag.citations import check_citations
 from rag.extractive import Draft, extract_answer
+from rag.question import analyse
 from rag.prompts import load_text
 from tests.rag.conftest import as_hits, make_chunk
 
@@ -47,7 +48,7 @@ def pieces(draft: Draft) -> list[tuple[str, list[int]]]:
 @pytest.mark.parametrize("question", ["东华村户籍人口有多少？", "東華村戶籍人口有多少？"])
 def test_population_question_leads_with_the_census_sentence(retrieve, question):
     hits = retrieve(question)
-    sentence, n = lead(extract_answer(question, hits, PROMPTS))
+    sentence, n = lead(extract_answer(analyse(question), hits, PROMPTS))
     assert sentence == CENSUS
     assert CENSUS in hits[n - 1].chunk.text
 
@@ -64,7 +65,7 @@ def test_population_question_leads_with_the_census_sentence(retrieve, question):
     ],
 )
 def test_factoid_questions_lead_with_the_sentence_holding_the_asked_fact(retrieve, question, start):
-    sentence, _ = lead(extract_answer(question, retrieve(question), PROMPTS))
+    sentence, _ = lead(extract_answer(analyse(question), retrieve(question), PROMPTS))
     assert sentence.startswith(start)
 
 
@@ -82,14 +83,14 @@ def test_factoid_questions_lead_with_the_sentence_holding_the_asked_fact(retriev
 )
 def test_the_asked_fact_beats_a_better_ranked_sentence_without_it(question, distractor, answer):
     hits = as_hits([make_chunk(distractor, doc_id="a"), make_chunk(answer, doc_id="b")])
-    draft = extract_answer(question, hits, PROMPTS)
+    draft = extract_answer(analyse(question), hits, PROMPTS)
     assert lead(draft) == (answer, 2)
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_answers_are_cited_verbatim_source_sentences_that_pass_the_checks(retrieve, question):
     hits = retrieve(question)
-    draft = extract_answer(question, hits, PROMPTS)
+    draft = extract_answer(analyse(question), hits, PROMPTS)
     found = pieces(draft)
     assert found and "".join(text + "".join(f"[{n}]" for n in ns) for text, ns in found) == draft.text
     assert len(found) <= 3
@@ -103,16 +104,16 @@ def test_answers_are_cited_verbatim_source_sentences_that_pass_the_checks(retrie
 
 def test_sentences_longer_than_the_budget_are_left_out(paragraph):
     hits = as_hits([paragraph(CENSUS)])
-    draft = extract_answer("东华村户籍人口有多少？", hits, PROMPTS, max_chars=60)
+    draft = extract_answer(analyse("东华村户籍人口有多少？"), hits, PROMPTS, max_chars=60)
     assert draft.text == f"{CENSUS}[1]"
     assert draft.quotes == {1: CENSUS}
-    assert len(pieces(extract_answer("东华村有多少名党员？", hits, PROMPTS, max_sentences=2))) <= 2
+    assert len(pieces(extract_answer(analyse("东华村有多少名党员？"), hits, PROMPTS, max_sentences=2))) <= 2
 
 
 def test_a_sentence_reposted_in_another_script_is_used_once(paragraph):
     original = paragraph(CENSUS)
     repost = make_chunk(OpenCC("s2t").convert(original.text), doc_id="repost", title=original.title)
-    draft = extract_answer("东华村户籍人口有多少？", as_hits([original, repost]), PROMPTS, max_chars=1000)
+    draft = extract_answer(analyse("东华村户籍人口有多少？"), as_hits([original, repost]), PROMPTS, max_chars=1000)
     assert draft.text.count("1867") == 1
 
 
@@ -120,7 +121,7 @@ def test_different_figures_from_different_articles_are_both_shown_newest_first()
     older = make_chunk(CENSUS, doc_id="a", title="东华村背景资料", date="2023-06-01")
     newer = make_chunk("截至2024年6月,东华村户籍人口1902人。", doc_id="b", title="东华村新貌", date="2024-07-15")
     hits = as_hits([older, newer])
-    draft = extract_answer("东华村户籍人口有多少？", hits, PROMPTS)
+    draft = extract_answer(analyse("东华村户籍人口有多少？"), hits, PROMPTS)
     label = load_text("extractive_conflict", PROMPTS)
     assert draft.text == (
         f"{label.format(date='2024-07-15')}截至2024年6月,东华村户籍人口1902人。[2]"
@@ -133,14 +134,14 @@ def test_different_figures_from_different_articles_are_both_shown_newest_first()
 def test_the_same_figure_in_a_copy_is_no_conflict():
     copies = [make_chunk(CENSUS, doc_id="a", date="2023-06-01"), make_chunk(CENSUS, doc_id="b", date="2024-01-01")]
     hits = as_hits(copies)
-    assert extract_answer("东华村户籍人口有多少？", hits, PROMPTS).text == f"{CENSUS}[1]"
+    assert extract_answer(analyse("东华村户籍人口有多少？"), hits, PROMPTS).text == f"{CENSUS}[1]"
 
 
 def test_date_labels_come_from_the_configured_prompts_folder(edited_prompts):
     settings = edited_prompts("extractive_conflict", "〔{date}报道〕")
     older = make_chunk(CENSUS, doc_id="a", date="2023-06-01")
     newer = make_chunk("东华村户籍人口1902人。", doc_id="b", date="2024-07-15")
-    text = extract_answer("东华村户籍人口有多少？", as_hits([older, newer]), settings.prompts_dir).text
+    text = extract_answer(analyse("东华村户籍人口有多少？"), as_hits([older, newer]), settings.prompts_dir).text
     assert text.startswith("〔2024-07-15报道〕东华村户籍人口1902人。[2]〔2023-06-01报道〕")
 
 
@@ -148,15 +149,15 @@ def test_copies_of_one_article_do_not_conflict_with_each_other():
     edited = replace(make_chunk("东华村户籍人口1902人。", doc_id="b"), canonical_doc_id="a")
     hits = as_hits([make_chunk(CENSUS, doc_id="a"), edited])
     undated = load_text("extractive_conflict", PROMPTS).format(date=load_text("extractive_undated", PROMPTS))
-    assert undated not in extract_answer("东华村户籍人口有多少？", hits, PROMPTS).text
+    assert undated not in extract_answer(analyse("东华村户籍人口有多少？"), hits, PROMPTS).text
 
 
 def test_undated_figures_are_labelled_and_listed_last():
     hits = as_hits([make_chunk(CENSUS, doc_id="a"), make_chunk("东华村户籍人口1902人。", doc_id="b", date="2024-07-15")])
-    text = extract_answer("东华村户籍人口有多少？", hits, PROMPTS).text
+    text = extract_answer(analyse("东华村户籍人口有多少？"), hits, PROMPTS).text
     undated = load_text("extractive_conflict", PROMPTS).format(date=load_text("extractive_undated", PROMPTS))
     assert text.index("1902") < text.index(undated) < text.index("1867")
 
 
 def test_no_hits_no_answer():
-    assert extract_answer("东华村户籍人口有多少？", [], PROMPTS) == Draft("", {})
+    assert extract_answer(analyse("东华村户籍人口有多少？"), [], PROMPTS) == Draft("", {})
