@@ -10,7 +10,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from policyqa.settings import Settings
+from core.settings import Settings
 from webui import render
 from webui.backend import Backend
 from webui.events import ChatEvents, LibraryEvents, StudyEvents

@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from index.service import open_index  # noqa: E402
 from policyqa.factory import open_assistant  # noqa: E402
-from policyqa.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "runs"

@@ -14,7 +14,7 @@ from eval.questions import Question, load_questions
 from eval.report import bench_markdown, write_json, write_rows
 from eval.runner import ModeRun, run_target, target_for
 from eval.summary import reciprocal_ranks, summarise
-from policyqa.settings import Settings
+from core.settings import Settings
 
 MODES = ("bm25", "dense", "hybrid")
 BACKEND = "extractive"  # answer metrics must not depend on a model server being up

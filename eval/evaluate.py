@@ -11,7 +11,7 @@ from eval.questions import load_questions
 from eval.report import write_run
 from eval.runner import run_target, target_for
 from eval.summary import misses, summarise
-from policyqa.settings import Settings
+from core.settings import Settings
 
 
 def default_out(dataset: Path) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policyqa.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 SAMPLE_ARTICLES = REPO_ROOT / "data" / "articles"
 SEEDS = REPO_ROOT / "eval" / "datasets" / "seeds.jsonl"

@@ -21,7 +21,7 @@ from eval.questions import Question
 from index.search import SearchFilter
 from index.service import Index, open_index
 from policyqa.factory import build_chain, build_retriever
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.types import RetrievedChunk, Retriever
 
 RETRIEVED_DEPTH = 10

@@ -25,7 +25,7 @@ from eval.runner import RETRIEVED_DEPTH, ensure_ingested, target_for
 from index.text.script import to_simplified
 from index.service import open_index
 from index.types import Chunk
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.fusion import FusionConfig
 from policyqa.factory import build_retriever
 from rag.retrieve import Candidates, HybridRetriever, fuse_candidates, fusion_config

@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings  # noqa: E402
 from langchain_huggingface import HuggingFaceEmbeddings  # noqa: E402
 
 from models.e5_convert import ensure_default_model  # noqa: E402
-from policyqa.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
+from core.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
 
 
 def build_embeddings(settings: Settings) -> Embeddings:

@@ -19,7 +19,7 @@ from index.loaders import LoadError, iter_files, load_file
 from index.text.script import to_simplified
 from index.store import ChunkStore
 from index.types import Chunk
-from policyqa.settings import Settings
+from core.settings import Settings
 
 
 @dataclass

@@ -15,7 +15,7 @@ from index.catalog import Catalog
 from index.embedding import build_embeddings, lazy_embeddings
 from index.pipeline import IngestReport, Ingestor, forget_file
 from index.store import ChunkStore
-from policyqa.settings import Settings
+from core.settings import Settings
 
 
 class Index:

@@ -16,7 +16,7 @@ from index.search import ScoredChunk, SearchFilter
 from index.text.dates import date_bound, date_int
 from index.text.script import to_simplified
 from index.types import Chunk, doc_id_of
-from policyqa.settings import Settings
+from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string

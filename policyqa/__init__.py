@@ -1,1 +1,4 @@
-"""PolicyQA: cited question answering over Chinese policy articles."""
+"""The roof: the `policyqa` command and the factory that wires settings, index and rag together.
+
+Nothing in core/, index/ or rag/ imports this package.
+"""

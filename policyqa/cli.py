@@ -13,8 +13,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may reach a model hub
 
-from policyqa.errors import PolicyQAError  # noqa: E402
-from policyqa.settings import Settings  # noqa: E402
+from core.errors import PolicyQAError  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()

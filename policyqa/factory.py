@@ -14,8 +14,8 @@ from langchain_core.language_models import BaseChatModel
 
 from index.search import ChunkSearch
 from index.service import Index, open_index
-from policyqa.errors import EmptyIndexError
-from policyqa.settings import Settings
+from core.errors import EmptyIndexError
+from core.settings import Settings
 from rag.chain import AnswerChain
 from rag.generate import ExtractiveGenerator, LlmGenerator
 from rag.rephrase import CarryOver, LlmRephraser

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from index.search import SearchFilter
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.citations import check_citations
 from rag.evidence import evidence_score, uncovered
 from rag.prompts import load_text

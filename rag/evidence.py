@@ -2,14 +2,13 @@
 
 ``evidence_score`` is the weighted fraction of the question's content terms (see
 ``rag.question``) found in the best single hit (its ``Chunk.match_text``). Weights are
-smoothed IDF over the hits themselves: a term every hit shares (党建 in a corpus of party-building articles) says
-little, while a term no hit contains (深圳, 南山) weighs most, so a question about a place
-or topic the articles never mention scores low even when the hits match its generic words.
-Over BM25's top 5 paragraphs of the sample articles, answerable questions score 0.7-1.0
-(东华村户籍人口有多少, 市捐赠站站长是谁: 1.0) and questions about places the articles never
-mention 0.06-0.13 (深圳市南山区有哪些党建做法: 0.08). ``settings.refusal_threshold`` is
-calibrated on the eval set.
-"""
+smoothed IDF over the hits themselves: a term every hit shares (党建 in a corpus of
+party-building articles) says little, while a term no hit contains (深圳, 南山) weighs most,
+so a question about a place or topic the articles never mention scores low even when the
+hits match its generic words. Over BM25's top 5 paragraphs of the sample articles,
+answerable questions score 0.7-1.0 (东华村户籍人口有多少, 市捐赠站站长是谁: 1.0) and questions
+about places the articles never mention 0.06-0.13 (深圳市南山区有哪些党建做法: 0.08). The floor
+below which the chain refuses is ``Settings.refusal_threshold``; its comment says how it was set."""
 
 from __future__ import annotations
 

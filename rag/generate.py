@@ -9,7 +9,7 @@ from pathlib import Path
 
 from langchain_core.runnables import Runnable
 
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.extractive import extract_answer
 from rag.question import QuestionAnalysis
 from rag.types import Draft, RetrievedChunk

@@ -14,8 +14,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 
-from policyqa.errors import BackendUnreachable, ConfigError
-from policyqa.settings import Settings
+from core.errors import BackendUnreachable, ConfigError
+from core.settings import Settings
 from rag.prompts import load_chat_prompt, load_text
 from rag.types import RetrievedChunk
 

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from langchain_core.runnables import Runnable
 
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.followup import carry_over
 
 

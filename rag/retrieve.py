@@ -19,7 +19,7 @@ from index.search import ChunkSearch, ScoredChunk, SearchFilter
 from index.text.script import to_simplified
 from index.text.similarity import bigram_jaccard
 from index.types import Chunk
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.fusion import Fused, FusionConfig, fuse
 from rag.types import RetrievedChunk
 

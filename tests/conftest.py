@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from index.service import Index, open_index  # noqa: E402
-from policyqa.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "data" / "articles"

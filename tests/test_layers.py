@@ -1,8 +1,9 @@
 """The boundaries of the layers, read from the syntax trees of the sources.
 
 index/ owns the storage engines: only it may import them or reach into a store's private
-parts. index/ and rag/ are libraries: the edges (CLI, factory, UI, eval, app) wire them, never
-the other way round.
+parts. core/ (settings, errors) is the ground everything may import and that imports nothing of
+the project; index/ and rag/ are libraries; the roof (policyqa/: CLI and factory; UI, eval, app)
+wires them, never the other way round.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 ENGINES = {"chromadb", "langchain_chroma", "bm25s"}
 PRIVATE_PARTS = {"vectors", "_vectors", "bm25", "_bm25", "_collection"}
-EDGES = {"policyqa.cli", "policyqa.factory", "webui", "eval", "app"}
+EDGES = {"policyqa", "webui", "eval", "app", "bench"}
+PROJECT = {"index", "rag", "models", *EDGES}
 
 
 def python_files(*roots: str, skip: tuple[str, ...] = ()) -> list[Path]:
@@ -52,8 +54,11 @@ def within(module: str, packages: set[str]) -> str | None:
     return next((p for p in packages if module == p or module.startswith(p + ".")), None)
 
 
-OUTSIDE_INDEX = python_files("rag", "eval", "webui", "policyqa", "bench", "app.py", "tests", skip=("tests/index",))
-LIBRARIES = python_files("index", "rag")
+OUTSIDE_INDEX = python_files(
+    "core", "models", "rag", "eval", "webui", "policyqa", "bench", "app.py", "tests", skip=("tests/index",)
+)
+LIBRARIES = python_files("index", "rag", "models")
+GROUND = python_files("core")
 
 
 def name(path: Path) -> str:
@@ -61,7 +66,7 @@ def name(path: Path) -> str:
 
 
 def test_the_scans_see_the_tree():
-    assert len(OUTSIDE_INDEX) > 50 and len(LIBRARIES) > 20
+    assert len(OUTSIDE_INDEX) > 50 and len(LIBRARIES) > 20 and len(GROUND) >= 2
     assert {"rag", "eval", "webui", "policyqa", "app.py", "tests"} <= {p.relative_to(REPO).parts[0] for p in OUTSIDE_INDEX}
     assert not any(p.is_relative_to(REPO / "tests" / "index") for p in OUTSIDE_INDEX)
 
@@ -78,6 +83,12 @@ def test_no_storage_engine_outside_index(path):
 def test_index_and_rag_do_not_import_the_edges(path):
     edges = sorted({m for m in imported_modules(path) if within(m, EDGES)})
     assert not edges, f"{name(path)} imports {edges}: the edges wire the libraries, not the other way round"
+
+
+@pytest.mark.parametrize("path", GROUND, ids=name)
+def test_the_ground_imports_nothing_of_the_project(path):
+    project = sorted({m for m in imported_modules(path) if within(m, PROJECT)})
+    assert not project, f"{name(path)} imports {project}: core/ is what every layer stands on"
 
 
 def test_the_guards_catch_what_they_guard(tmp_path, monkeypatch):
@@ -97,5 +108,5 @@ def test_the_guards_catch_what_they_guard(tmp_path, monkeypatch):
     )
     modules = set(imported_modules(bad))
     assert {within(m, ENGINES) for m in modules} >= {"chromadb", "langchain_chroma"}
-    assert {within(m, EDGES) for m in modules} >= {"policyqa.factory", "webui"}
+    assert {within(m, EDGES) for m in modules} >= {"policyqa", "webui"}
     assert {attr for attr, _ in attributes(bad)} & PRIVATE_PARTS == {"_vectors", "bm25"}

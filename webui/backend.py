@@ -16,7 +16,7 @@ from index.pipeline import IngestReport
 from index.search import SearchFilter
 from index.service import Index
 from policyqa.factory import build_chain, build_retriever, build_study_llm
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.chain import Event
 from rag.study import StudyPack, build_study_pack
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from index.embedding import build_embeddings, lazy_embeddings
-from policyqa.settings import DEFAULT_EMBEDDING_MODEL, Settings
+from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 PAIRS = [  # question, its passage
     ("东城街道的党建领航发展模式叫什么？", "东城街道全面实施党建领航“三三三”发展模式，推动城市更新和产业发展。"),

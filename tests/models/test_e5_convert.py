@@ -17,7 +17,7 @@ from transformers import AutoTokenizer
 
 from index.embedding import build_embeddings
 from models.e5_convert import ensure_default_model
-from policyqa.settings import DEFAULT_EMBEDDING_MODEL, Settings
+from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 SENTENCES = [
     "基层党组织如何发挥战斗堡垒作用？",

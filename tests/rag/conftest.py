@@ -18,7 +18,7 @@ from index.bm25 import Bm25Index
 from index.clean import clean_text
 from index.text.script import to_simplified
 from index.types import Chunk
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.types import RetrievedChunk
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"

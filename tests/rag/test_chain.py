@@ -12,7 +12,7 @@ import pytest
 from index.search import SearchFilter
 from index.service import open_index
 from policyqa import cli, factory
-from policyqa.errors import BackendUnreachable
+from core.errors import BackendUnreachable
 from policyqa.factory import build_chain, build_retriever
 from rag import llm
 from rag.chain import AnswerChain, Ask

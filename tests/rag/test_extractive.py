@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 from opencc import OpenCC
 
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.citations import check_citations
 from rag.extractive import Draft, extract_answer
 from rag.question import analyse

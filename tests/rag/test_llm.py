@@ -8,7 +8,7 @@ from dataclasses import replace
 import openai
 import pytest
 
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.citations import DROPPED, UNSUPPORTED_NUMBER, check_citations
 from rag.llm import MAX_RETRIES, answer_chain, build_chat_model, condense_chain, format_sources
 from rag.prompts import load_text

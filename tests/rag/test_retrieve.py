@@ -11,7 +11,7 @@ from langchain_core.retrievers import BaseRetriever
 from index.types import Chunk
 from index.search import ScoredChunk, SearchFilter
 from policyqa.factory import build_retriever
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.retrieve import HybridRetriever
 from rag.types import Retriever
 from tests.rag.conftest import make_chunk

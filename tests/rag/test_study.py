@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import docx
 import pytest
 
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.llm import build_chat_model
 from index.search import SearchFilter
 from policyqa.factory import build_retriever

@@ -7,7 +7,7 @@ from dataclasses import replace
 import docx
 import pytest
 
-from policyqa.settings import Settings
+from core.settings import Settings
 from rag.prompts import load_text
 from policyqa.factory import build_retriever
 from rag.study import KeyFigure, KeyPoint, QuizItem, StudyPack, build_study_pack
