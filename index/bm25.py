@@ -42,14 +42,19 @@ class Bm25Index:
         model.index([tokenize(t) or [""] for t in texts], show_progress=False)
         return cls(list(ids), model)
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """Best ``k`` (chunk id, score) pairs with a positive score, optionally among ``allowed`` ids."""
+    def search(
+        self, query: str, k: int, allowed: set[str] | None = None, excluded: frozenset[str] = frozenset()
+    ) -> list[tuple[str, float]]:
+        """Best ``k`` (chunk id, score) pairs with a positive score, optionally only among
+        ``allowed`` ids, never among ``excluded`` ones."""
         tokens = tokenize(query)
         if self.model is None or not tokens:
             return []
         scores = self.model.get_scores(tokens)
         if allowed is not None:
             scores = np.where([i in allowed for i in self.ids], scores, 0.0)
+        if excluded:
+            scores = np.where([i in excluded for i in self.ids], 0.0, scores)
         top = np.argsort(-scores)[:k]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 

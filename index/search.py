@@ -21,9 +21,16 @@ class SearchFilter:
     places: tuple[str, ...] = ()  # a chunk matches if any of its places contains one of these
     date_from: str | None = None
     date_to: str | None = None
+    # Articles left out, with every near-copy of them: asking a question with its source removed
+    # is how evaluation makes questions the library cannot answer.
+    exclude_doc_ids: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not (self.doc_ids or self.sources or self.places or self.date_from or self.date_to)
+        return not (self.limits() or self.exclude_doc_ids)
+
+    def limits(self) -> bool:
+        """Whether anything but exclusions narrows the search."""
+        return bool(self.doc_ids or self.sources or self.places or self.date_from or self.date_to)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,13 @@ def chunk_from_metadata(meta: dict) -> Chunk:
     )
 
 
+def _exclusion(doc_ids: tuple[str, ...], operator: str) -> dict:
+    """Chunks of these articles or of copies of them (``$in``), or all the others (``$nin``)."""
+    ids = list(doc_ids)
+    joined = "$or" if operator == "$in" else "$and"
+    return {joined: [{"doc_id": {operator: ids}}, {"canonical_doc_id": {operator: ids}}]}
+
+
 def _places_of(meta: dict) -> tuple[str, ...]:
     return tuple(p for p in meta.get("places", "").split(_PLACE_SEPARATOR) if p)
 
@@ -120,7 +127,7 @@ class ChunkStore:
         allowed = self._allowed_ids(search_filter)
         if allowed is not None and not allowed:
             return []
-        found = self._bm25_index().search(query, k, allowed)
+        found = self._bm25_index().search(query, k, allowed, self._excluded_ids(search_filter))
         chunks = {c.chunk_id: c for c in self.get([cid for cid, _ in found])}
         return [ScoredChunk(chunks[cid], score) for cid, score in found if cid in chunks]
 
@@ -131,12 +138,14 @@ class ChunkStore:
             return []
         extra = {"ids": sorted(allowed)} if allowed is not None else {}
         k = min(k, len(allowed)) if allowed is not None else k
+        if search_filter is not None and search_filter.exclude_doc_ids:
+            extra["filter"] = _exclusion(search_filter.exclude_doc_ids, "$nin")
         pairs = self._vectors.similarity_search_with_score(query, k=k, **extra)
         return [ScoredChunk(chunk_from_metadata(doc.metadata), 1.0 - distance) for doc, distance in pairs]
 
     def _allowed_ids(self, search_filter: SearchFilter | None) -> set[str] | None:
         """Ids of the chunks a filter lets through; None when it lets everything through."""
-        if search_filter is None or search_filter.is_empty():
+        if search_filter is None or not search_filter.limits():
             return None
         wanted = search_filter.places
         found = self._vectors.get(where=_where(search_filter), include=["metadatas"])
@@ -145,6 +154,13 @@ class ChunkStore:
             for m in found["metadatas"]
             if not wanted or any(w in m.get("places", "") for w in wanted)
         }
+
+    def _excluded_ids(self, search_filter: SearchFilter | None) -> frozenset[str]:
+        """Ids of the chunks of the excluded articles and of their near-copies."""
+        if search_filter is None or not search_filter.exclude_doc_ids:
+            return frozenset()
+        found = self._vectors.get(where=_exclusion(search_filter.exclude_doc_ids, "$in"), include=[])
+        return frozenset(found["ids"])
 
     # --- reading ---------------------------------------------------------------------------
 

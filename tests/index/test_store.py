@@ -231,3 +231,15 @@ def test_deleted_chunks_are_gone_from_reads_and_searches(small):
     assert small.bm25_ids() == [c.chunk_id for c in small.chunks()]
     for how in ("bm25", "dense"):
         assert all(h.chunk.doc_id == "b" for h in search(small, how, "甲村户籍人口", 3))
+
+
+def test_an_excluded_article_and_its_near_copies_are_never_found(tmp_path):
+    text = "东华村户籍人口1867人，外来人员约8500人。"
+    store = ChunkStore(make_settings(tmp_path), HashEmbeddings())
+    store.add([chunk("a", text), chunk("b", text, canonical_doc_id="a"), chunk("c", "星城社区常住人口12000人。")])
+    store.rebuild_bm25()
+    for how in ("bm25", "dense"):
+        everything = {h.chunk.doc_id for h in search(store, how, "东华村户籍人口", 10)}
+        kept = {h.chunk.doc_id for h in search(store, how, "东华村户籍人口", 10, SearchFilter(exclude_doc_ids=("a",)))}
+        assert {"a", "b"} <= everything, how
+        assert kept and not kept & {"a", "b"}, how
