@@ -12,7 +12,7 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from rag.prompts import load_text
-from rag.study import QuizItem, StudyPack
+from rag.study.pack import QuizItem, StudyPack
 from rag.types import Citation
 
 FORMATS = (".docx", ".md")
