@@ -175,8 +175,7 @@ def _print_answer(answer) -> None:
 def _study(args: argparse.Namespace, settings: Settings) -> int:
     from index.service import open_index
     from policyqa.factory import build_retriever, build_study_llm, require_content
-    from rag.study import build_study_pack
-    from rag.study_export import FORMATS, write_pack
+    from rag.study import FORMATS, build_study_pack, write_pack
 
     if not args.topic.strip() and not args.docs:
         print("study: give a topic, or articles with --doc", file=sys.stderr)

@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 
 from index.search import SearchFilter
-from rag.study_export import to_markdown, write_docx
+from rag.study import to_markdown, write_docx
 from rag.types import Answer
 from webui import library, render
 from webui.backend import Backend

@@ -10,8 +10,8 @@ import pytest
 from core.settings import Settings
 from rag.prompts import load_text
 from policyqa.factory import build_retriever
-from rag.study import KeyFigure, KeyPoint, QuizItem, StudyPack, build_study_pack
-from rag.study_export import reference, to_markdown, write_docx, write_pack
+from rag.study import KeyFigure, KeyPoint, QuizItem, StudyPack, build_study_pack, to_markdown, write_docx, write_pack
+from rag.study.export import reference
 from rag.types import Citation
 from tests.rag.conftest import make_chunk
 

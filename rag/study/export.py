@@ -12,7 +12,8 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from rag.prompts import load_text
-from rag.study import QuizItem, StudyPack
+from rag.study.pack import StudyPack
+from rag.study.quiz import QuizItem
 from rag.types import Citation
 
 FORMATS = (".docx", ".md")
