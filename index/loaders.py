@@ -20,6 +20,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from core.errors import BadInputFile
 from index.types import SourceText
 
 
@@ -41,7 +42,7 @@ _BREAK = "\x00"
 _JSONL_OPTIONAL = ("title", "date", "source")
 
 
-class LoadError(Exception):
+class LoadError(BadInputFile):
     """A file that cannot be read as an article; ``str`` is one line: file name and reason."""
 
     def __init__(self, path: Path, reason: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from core.errors import PolicyQAError
 from index.search import SearchFilter
 from rag.study import to_markdown, write_docx
 from rag.types import Answer
@@ -61,12 +62,15 @@ class ChatEvents:
         draft = ""
         yield render.chat_messages(turns, question), turns, gr.skip(), "", gr.skip(), gr.skip()
         answer: Answer | None = None
-        for event in self.backend.stream(question, [t.question for t in turns], limits):
-            if isinstance(event, Answer):
-                answer = event
-            else:
-                draft += event
-                yield render.chat_messages(turns, question, draft), turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            for event in self.backend.stream(question, [t.question for t in turns], limits):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    draft += event
+                    yield render.chat_messages(turns, question, draft), turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        except PolicyQAError as err:  # e.g. the LLM endpoint is down: a message, not a stack trace
+            raise gr.Error(f"暂时无法回答：{err}") from None
         turns = [*turns, Turn(question, answer)]
         yield render.chat_messages(turns), turns, render.sources_html(turns), "", self._export(turns), ""
 
