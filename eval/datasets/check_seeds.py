@@ -1,5 +1,10 @@
 """Validate eval/datasets/seeds.jsonl: schema, per-type minimums, unique ids/questions, gold spans in source text.
 
+Gold answers carry their unit: a bare number ("118", "1.5") is refused, since containment would
+also match it inside another number ("200" in "2000"); write "118人", "1.5平方公里". A percentage
+keeps its "%" through the metrics' normalisation, so "95%" carries its unit and is accepted.
+Questions of type "unanswerable-hard" name their sub-kind in "kind" (see HARD_KINDS).
+
 Run: .venv/bin/python eval/datasets/check_seeds.py [seeds.jsonl]
 """
 
@@ -8,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -16,8 +22,21 @@ from opencc import OpenCC
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = Path(__file__).with_name("seeds.jsonl")
 ARTICLES = ROOT / "data" / "articles"
-MINIMUMS = {"fact": 35, "paraphrase": 15, "traditional": 10, "pasted": 8, "multi": 6, "unanswerable": 18}
+MINIMUMS = {
+    "fact": 35,
+    "paraphrase": 15,
+    "traditional": 10,
+    "pasted": 8,
+    "multi": 6,
+    "unanswerable": 18,
+    "unanswerable-hard": 30,
+}
+UNANSWERABLE = {"unanswerable", "unanswerable-hard"}
 KEYS = {"id", "question", "answers", "answerable", "doc_ids", "type"}
+# Sub-kinds of "unanswerable-hard": a fact the articles never give about a place or programme
+# they cover; a false premise; the same topic in a place they do not cover; the same words, another fact.
+HARD_KINDS = {"missing_fact", "false_premise", "other_place", "off_topic"}
+BARE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _t2s = OpenCC("t2s")
 
 
@@ -37,15 +56,18 @@ def check(rows: list[dict]) -> list[str]:
             errors.append(f"duplicate id or question: {dup}")
     for r in rows:
         rid = r.get("id")
-        if set(r) != KEYS:
-            errors.append(f"{rid}: keys {sorted(r)} != {sorted(KEYS)}")
+        keys = KEYS | {"kind"} if r.get("type") == "unanswerable-hard" else KEYS
+        if set(r) != keys:
+            errors.append(f"{rid}: keys {sorted(r)} != {sorted(keys)}")
             continue
+        if r["type"] == "unanswerable-hard" and r["kind"] not in HARD_KINDS:
+            errors.append(f"{rid}: kind {r['kind']!r} not one of {sorted(HARD_KINDS)}")
         if r["type"] not in MINIMUMS or not isinstance(r["question"], str) or not r["question"].strip():
             errors.append(f"{rid}: bad type or question")
         if not all(isinstance(x, list) for x in (r["answers"], r["doc_ids"])) or not isinstance(r["answerable"], bool):
             errors.append(f"{rid}: answers/doc_ids must be lists, answerable a bool")
             continue
-        if r["answerable"] != (r["type"] != "unanswerable"):
+        if r["answerable"] != (r["type"] not in UNANSWERABLE):
             errors.append(f"{rid}: answerable does not match type {r['type']}")
         if not r["answerable"]:
             if r["answers"] or r["doc_ids"]:
@@ -65,6 +87,8 @@ def check(rows: list[dict]) -> list[str]:
         for answer in r["answers"]:
             if not isinstance(answer, str) or not answer.strip():
                 errors.append(f"{rid}: empty answer")
+            elif BARE_NUMBER.fullmatch(unicodedata.normalize("NFKC", answer).strip()):
+                errors.append(f"{rid}: bare number {answer!r}: give the unit from the article (e.g. '118人')")
             elif texts and not any(norm(answer) in t for t in texts):
                 errors.append(f"{rid}: answer {answer!r} not found in {r['doc_ids']}")
     counts = Counter(r.get("type") for r in rows)

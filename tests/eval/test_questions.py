@@ -25,7 +25,7 @@ def problems(path) -> list[str]:
 
 def test_seed_set_loads():
     questions = load_questions(SEEDS)
-    assert len(questions) == 110
+    assert len(questions) == 151
     assert any(not q.answerable and not q.doc_ids for q in questions)
 
 
@@ -66,3 +66,8 @@ def test_unanswerable_questions_must_not_have_gold(tmp_path):
 
 def test_empty_file_says_what_a_line_needs(tmp_path):
     assert problems(write(tmp_path, "")) == ["no questions (each line needs id, question, answers)"]
+
+
+def test_extra_fields_such_as_a_hard_kind_are_ignored(tmp_path):
+    line = row(answers=[], answerable=False, doc_ids=[], type="unanswerable-hard", kind="missing_fact")
+    assert load_questions(write(tmp_path, line)) == [Question("q1", "东华村户籍人口有多少？", (), False, ())]
