@@ -9,6 +9,12 @@ fact, one the question does not state itself, near the word asked about (人口 
 name for 谁, a date for 何时, a place for 哪里/哪个, a “quoted” term for 什么. Up to
 ``max_sentences`` sentences follow while the answer stays within ``max_chars``, skipping
 near-duplicates (a reposted copy) and sentences matching less than half as well as the lead.
+No padding: a sentence of another article than the lead's is added only if its chunk names
+one of the question's places, or, when the question names none, it holds the asked word.
+
+A factoid answer leads with its short answer, ``short_answer[n]`` on a line of its own: the
+asked fact copied from the lead sentence (see ``short_answer``), given only when the lead
+sentence holds the asked word and the line passes the citation checks.
 
 When another article gives a different figure for a measure of the lead (the same question
 term right before a number, the same unit and words after it), the answer is the two
