@@ -7,6 +7,7 @@ extractive backend, an LLM or a test fake plug in the same way. The chain is a L
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -104,7 +105,8 @@ class AnswerChain(Runnable[Ask | str, Answer]):
             return self._refusal(trace)
         checked = check_citations(draft.text, trace.hits)
         citations = [Citation.of(n, trace.hits[n - 1].chunk, draft.quotes.get(n, "")) for n in checked.cited]
-        return self._answer(trace, checked.text, citations, warnings=list(checked.warnings))
+        return self._answer(trace, checked.text, citations, warnings=list(checked.warnings),
+                            short_answer=_checked_short_answer(draft, checked.text, trace.hits))  # fmt: skip
 
     def _refusal(self, trace: _Trace) -> Answer:
         trace.timings_ms.setdefault("generate", 0.0)
@@ -112,7 +114,7 @@ class AnswerChain(Runnable[Ask | str, Answer]):
         return self._answer(trace, load_text("refusal", self.settings.prompts_dir), [], nearest=nearest, refused=True)
 
     def _answer(self, trace: _Trace, text: str, citations: list[Citation], warnings: Sequence[str] = (),
-                nearest: Sequence[Citation] = (), refused: bool = False) -> Answer:  # fmt: skip
+                nearest: Sequence[Citation] = (), refused: bool = False, short_answer: str = "") -> Answer:  # fmt: skip
         trace.timings_ms["total"] = _ms_since(trace.started)
         return Answer(
             question=trace.ask.question,
@@ -123,7 +125,20 @@ class AnswerChain(Runnable[Ask | str, Answer]):
             timings_ms=trace.timings_ms,
             standalone_question=trace.standalone,
             nearest=list(nearest),
+            short_answer=short_answer,
         )
+
+
+def _checked_short_answer(draft: Draft, text: str, hits: Sequence[RetrievedChunk]) -> str:
+    """The draft's short answer if the checked text still leads with it, cited, and it passes
+    the citation checks on its own; else none."""
+    if not draft.short_answer:
+        return ""
+    line = text.split("\n", 1)[0]
+    cited = line.removeprefix(draft.short_answer)
+    if line == cited or not re.fullmatch(r"(?:\[\d+\])+", cited):
+        return ""
+    return "" if check_citations(line, hits).warnings else draft.short_answer
 
 
 def _ms_since(started: float) -> float:

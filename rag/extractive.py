@@ -9,6 +9,12 @@ fact, one the question does not state itself, near the word asked about (人口 
 name for 谁, a date for 何时, a place for 哪里/哪个, a “quoted” term for 什么. Up to
 ``max_sentences`` sentences follow while the answer stays within ``max_chars``, skipping
 near-duplicates (a reposted copy) and sentences matching less than half as well as the lead.
+No padding: a sentence of another article than the lead's is added only if its chunk names
+one of the question's places, or, when the question names none, it holds the asked word.
+
+A factoid answer leads with its short answer, ``short_answer[n]`` on a line of its own: the
+asked fact copied from the lead sentence (see ``short_answer``), given only when the lead
+sentence holds the asked word and the line passes the citation checks.
 
 When another article gives a different figure for a measure of the lead (the same question
 term right before a number, the same unit and words after it), the answer is the two
@@ -31,7 +37,7 @@ from index.text.normalise import compact, search_form
 from index.text.places import PLACE_SUFFIXES
 from index.text.sentences import sentence_spans
 from index.text.similarity import bigram_jaccard
-from rag.citations import numbers
+from rag.citations import check_citations, numbers
 from rag.evidence import term_weights
 from rag.prompts import load_text
 from rag.question import QuestionAnalysis
@@ -78,9 +84,14 @@ def extract_answer(
         return Draft("", {})
     lead = _lead(question, sentences)
     rival = _conflicting(lead, sentences)
-    if rival is not None:
+    if rival is not None:  # two figures: no one short answer
         return _compose(_dated([lead, rival], prompts_dir))
-    return _compose([("", s) for s in _select(lead, sentences, max_sentences, max_chars)])
+    draft = _compose([("", s) for s in _select(question, lead, sentences, max_sentences, max_chars)])
+    short = short_answer(question, lead, prompts_dir)
+    line = f"{short}[{lead.n}]"
+    if not short or check_citations(line, hits).warnings:
+        return draft
+    return Draft(f"{line}\n{draft.text}", draft.quotes, short)
 
 
 def _candidates(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
@@ -125,22 +136,44 @@ _ROLE_NAME = re.compile(
 def _lead(question: QuestionAnalysis, sentences: list[_Sentence]) -> _Sentence:
     """The best sentence holding the asked fact, the closer to what is asked the better."""
     pool = [s for s in sentences if s.overlap > 0] or sentences
-    kind = question.kind
+    best = max(_match(s) for s in pool)
+    kind = asked_kind(question)
     for near in (question.focus, frozenset()) if kind else ():  # the asked word, else any term
-        gaps = [(s, _fact_gap(kind, s, question.simplified, near)) for s in pool]
-        holding = [(s.score + PROXIMITY_WEIGHT * (1 - gap / FACT_WINDOW), s) for s, gap in gaps if gap is not None]
+        # A fact near one word of a sentence matching half as well as the best is no answer.
+        gaps = [(s, _nearest_fact(kind, s, question.simplified, near)) for s in pool if _match(s) >= SUPPORT_RATIO * best]
+        holding = [(s.score + PROXIMITY_WEIGHT * (1 - f[0] / FACT_WINDOW), s) for s, f in gaps if f is not None]
         if holding:
             return max(holding, key=lambda pair: pair[0])[1]
     return max(pool, key=lambda s: s.score)
 
 
-def _fact_gap(kind: str, sentence: _Sentence, question: str, near: frozenset[str]) -> int | None:
-    """Characters between a word of ``near`` (any question term if empty) and the closest fact
-    of ``kind`` that the question does not state itself, if within ``FACT_WINDOW``."""
+def _match(sentence: _Sentence) -> float:
+    return sentence.overlap + CONTEXT_WEIGHT * sentence.context
+
+
+def _nearest_fact(kind: str, sentence: _Sentence, question: str, near: frozenset[str]) -> tuple[int, Span] | None:
+    """The closest fact of ``kind`` to a word of ``near`` (any question term if empty) that the
+    question does not state itself, with the characters between them, if within ``FACT_WINDOW``."""
     facts = [(s, e) for s, e in _FACT_FINDERS[kind](sentence.plain) if sentence.plain[s:e] not in question]
     terms = [span for term in (near or sentence.terms) for span in _occurrences(term, sentence.plain)]
-    gaps = [max(0, fs - te, ts - fe) for fs, fe in facts for ts, te in terms]
-    return min((g for g in gaps if g <= FACT_WINDOW), default=None)
+    gaps = [(max(0, fs - te, ts - fe), (fs, fe)) for fs, fe in facts for ts, te in terms]
+    return min((g for g in gaps if g[0] <= FACT_WINDOW), default=None)
+
+
+# Question words rag.question does not give a kind yet (何人, 哪国, 多久 …); the first found wins.
+_MORE_KINDS = (
+    ("person", re.compile(r"何人")),
+    ("place", re.compile(r"何地|何处|哪[国省市县州座]")),
+    ("quantity", re.compile(r"多[久长大高远重宽深]")),
+    ("term", re.compile(r"哪[部种本首家所条]")),
+)
+
+
+def asked_kind(question: QuestionAnalysis) -> str | None:
+    """The kind of fact asked for: ``question.kind``, else one of ``_MORE_KINDS``."""
+    if question.kind:
+        return question.kind
+    return next((name for name, pattern in _MORE_KINDS if pattern.search(question.simplified)), None)
 
 
 def _occurrences(term: str, text: str) -> list[Span]:
@@ -177,6 +210,128 @@ _FACT_FINDERS: dict[str, Callable[[str], list[Span]]] = {
     "quantity": _matches(_QUANTITY),
     "term": _matches(_QUOTED),
 }
+
+
+# --- the short answer --------------------------------------------------------------------
+
+# The question word with what asks along with it: 多少名, 哪一年, 哪国, 什么样的.
+_ASKED = re.compile(
+    r"什么时候|什么时间|什么样的?|什么|[有是]?(?:多少|几)[个名位项次条座家所种大人年月日号]?|多[久长大高远重宽深]"
+    r"|哪一?[年天月个位些里儿国省市县州座部种本首家所条]?|何[时地人处]|谁"
+)
+_ANCHOR = 2  # the least characters of question text that place the asked fact in a sentence
+MAX_SHORT = 40  # a longer span is no short answer
+_CLAUSE_END = frozenset("，,。；;：:！？!?\n")
+_OPENERS, _CLOSERS = "《“「『（(【[", "》”」』）)】]"
+_AS_OF = re.compile(rf"(?:截至|截止)(?:{_DATE.pattern})")  # 截至2023年1月: when a figure held
+
+
+def short_answer(question: QuestionAnalysis, lead: _Sentence, prompts_dir: Path) -> str:
+    """The asked fact copied from ``lead``: the words between the question's text around its
+    question word, as they recur in the sentence, narrowed to a fact of the asked kind in
+    them; else the fact of that kind closest to the asked word. A figure gets the date it
+    held at (截至2023年1月) from the same sentence. "" when the question asks for no fact of
+    a kind, or none is found."""
+    kind = asked_kind(question)
+    if kind is None or len(lead.plain) != len(lead.text):  # offsets of plain must be those of text
+        return ""
+    if question.focus and not any(word in lead.plain for word in question.focus):
+        return ""  # the sentence does not say what is asked (收入), whatever figure it holds
+    span = _fact_in(kind, lead, question, _aligned(question.simplified, lead.plain))
+    if span is None:
+        return ""
+    fact = lead.text[span[0] : span[1]].strip()
+    as_of = _AS_OF.search(lead.plain)
+    if kind == "quantity" and as_of and not _DATE.search(fact) and not question.numbers:
+        fact = load_text("extractive_short_as_of", prompts_dir).format(fact=fact, date=lead.text[slice(*as_of.span())])
+    return fact
+
+
+def _fact_in(kind: str, lead: _Sentence, question: QuestionAnalysis, aligned: list[Span]) -> Span | None:
+    """The first fact of ``kind`` inside an aligned span; else, for a kind found by its shape
+    (not a term), the fact closest to the asked word; else the first aligned span."""
+    facts = [f for f in _FACT_FINDERS[kind](lead.plain) if lead.plain[f[0] : f[1]] not in question.simplified]
+    asked = [span for word in question.focus for span in _occurrences(word, lead.plain)]
+    for start, end in aligned:
+        inside = [f for f in facts if start <= f[0] and f[1] <= end]
+        if inside:  # the one nearest the asked word: “五治” in ……“强基治理……”的东华村“五治”工作模式
+            return min(inside, key=lambda f: min((max(0, f[0] - e, s - f[1]) for s, e in asked), default=0))
+    if kind != "term":
+        for near in (question.focus, frozenset()):
+            nearest = _nearest_fact(kind, lead, question.simplified, near)
+            if nearest is not None:
+                return nearest[1]
+    return aligned[0] if aligned else None
+
+
+def _aligned(question: str, sentence: str) -> list[Span]:
+    """Where the sentence may say what the question asks, best first: between the longest
+    piece of the question's text before its question word and of the text after it, as both
+    recur in the sentence; from the first to the end of its clause; from the second to the
+    end of its clause (党员118人 for 多少名党员); from the start of its clause to the second.
+    A question's text before the word that ends its clause asks the other way round (Y是X
+    for X是什么): the clause before it, less its 是."""
+    asked = _ASKED.search(question)
+    if asked is None:
+        return []
+    left = _common(question[: asked.start()], sentence, 0)
+    right = _common(question[asked.end() :], sentence, left[1] if left else 0)
+    spans = []
+    if left and right and right[0] - left[1] <= MAX_SHORT:
+        spans.append((left[1], right[0]))
+    if left:
+        spans.append((left[1], _clause_end(sentence, left[1])))
+    if right:
+        spans += [(right[1], _clause_end(sentence, right[1])), (_clause_start(sentence, right[0]), right[0])]
+    if left and _clause_end(sentence, left[1]) == left[1]:
+        start = _clause_start(sentence, left[0])
+        spans.append((start, left[0] - 1 if sentence[start : left[0]].endswith("是") else left[0]))
+    return [span for span in map(lambda span: _trimmed(sentence, span), spans) if span is not None]
+
+
+def _common(piece: str, sentence: str, after: int) -> Span | None:
+    """The first place at or after ``after`` of the longest run of ``piece`` found in
+    ``sentence``, at least ``_ANCHOR`` characters of words, no punctuation at its ends."""
+    piece = piece.strip()
+    for size in range(len(piece), _ANCHOR - 1, -1):
+        for start in range(len(piece) - size, -1, -1):  # ties: the run nearest the question word
+            run = piece[start : start + size]
+            if not (run[0].isalnum() and run[-1].isalnum()):
+                continue
+            found = sentence.find(run, after)
+            if found >= 0:
+                return found, found + size
+    return None
+
+
+def _clause_end(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start, len(text)):
+        depth += (text[i] in _OPENERS) - (text[i] in _CLOSERS)
+        if depth <= 0 and text[i] in _CLAUSE_END:
+            return i
+        depth = max(depth, 0)
+    return len(text)
+
+
+def _clause_start(text: str, end: int) -> int:
+    depth = 0
+    for i in range(end - 1, -1, -1):
+        depth += (text[i] in _CLOSERS) - (text[i] in _OPENERS)
+        if depth <= 0 and text[i] in _CLAUSE_END:
+            return i + 1
+        depth = max(depth, 0)
+    return 0
+
+
+def _trimmed(text: str, span: Span) -> Span | None:
+    """``span`` without surrounding blanks and punctuation, if anything and short enough."""
+    start, end = span
+    while start < end and not (text[start].isalnum() or text[start] in _OPENERS):
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in _CLOSERS):
+        end -= 1
+    return (start, end) if 0 < end - start <= MAX_SHORT else None
 
 
 # --- disagreeing figures -----------------------------------------------------------------
@@ -235,17 +390,30 @@ def _dated(sentences: list[_Sentence], prompts_dir: Path) -> list[tuple[str, _Se
 # --- supporting sentences ----------------------------------------------------------------
 
 
-def _select(lead: _Sentence, sentences: list[_Sentence], max_sentences: int, max_chars: int) -> list[_Sentence]:
+def _select(
+    question: QuestionAnalysis, lead: _Sentence, sentences: list[_Sentence], max_sentences: int, max_chars: int
+) -> list[_Sentence]:
     chosen, used = [lead], len(lead.text)
     for sentence in sorted(sentences, key=lambda s: s.score, reverse=True):
         if len(chosen) >= max_sentences:
             break
         fits = used + len(sentence.text) <= max_chars
         relevant = sentence.overlap > 0 and sentence.overlap >= SUPPORT_RATIO * lead.overlap
-        if fits and relevant and not any(_near_duplicate(sentence, c) for c in chosen):
+        if fits and relevant and _on_topic(question, lead, sentence) and not any(_near_duplicate(sentence, c) for c in chosen):
             chosen.append(sentence)
             used += len(sentence.text)
     return chosen
+
+
+def _on_topic(question: QuestionAnalysis, lead: _Sentence, sentence: _Sentence) -> bool:
+    """No padding from other articles: a sentence of another article than the lead's must
+    name (its chunk or title naming) one of the question's places, or, when the question
+    names none, hold what the question asks about."""
+    if article_of(sentence.hit) == article_of(lead.hit):
+        return True
+    if question.places:
+        return any(place in sentence.hit.chunk.match_text for place in question.places)
+    return any(word in sentence.plain for word in question.focus)
 
 
 def _near_duplicate(a: _Sentence, b: _Sentence) -> bool:

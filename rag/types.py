@@ -65,6 +65,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str = ""  # the question after follow-up resolution
     nearest: list[Citation] = field(default_factory=list)  # shown instead when refused
+    short_answer: str = ""  # the asked fact alone, verbatim from the lead sentence; "" when none
 
     @property
     def shown(self) -> list[Citation]:
@@ -81,6 +82,7 @@ class Draft:
 
     text: str
     quotes: dict[int, str] = field(default_factory=dict)  # hit number -> the sentence(s) taken from it
+    short_answer: str = ""  # the asked fact as a span copied from the lead sentence; "" when none
 
 
 @runtime_checkable

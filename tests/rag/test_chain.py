@@ -53,6 +53,31 @@ def test_an_answerable_question_is_answered_and_cited(chain):
     assert answer.shown == answer.citations
 
 
+def test_a_factoid_answer_carries_its_short_answer_first_and_in_the_json(chain):
+    answer = chain.ask(POPULATION)
+    assert answer.short_answer == "1867人（截至2023年1月）"
+    assert answer.answer.startswith(f"{answer.short_answer}[1]\n")
+    assert "截至2023年1月，全村户籍人口1867人" in answer.answer  # the whole lead sentence still follows
+    assert answer.to_dict()["short_answer"] == answer.short_answer
+    assert chain.ask(OFF_LIBRARY).short_answer == ""
+
+
+@pytest.mark.parametrize(
+    ("short", "text"),
+    [
+        ("1867人", "1867人[1]\n全村户籍人口1867人。[1]"),  # leads, cited, numbers in the chunk
+        ("1900人", "1900人[1]\n全村户籍人口1867人。[1]"),  # a number the cited chunk lacks
+        ("1867人", "全村户籍人口1867人。[1]"),  # the text does not lead with it
+    ],
+)
+def test_the_chain_keeps_a_short_answer_only_if_the_text_leads_with_it_and_it_passes_the_checks(chain, short, text):
+    generator = ScriptedGenerator(text, {1: "全村户籍人口1867人"})
+    generator.draft = Draft(text, generator.draft.quotes, short)
+    answer = scripted_chain(chain, generator).ask(POPULATION)
+    kept = text.startswith(f"{short}[1]") and short != "1900人"
+    assert answer.short_answer == (short if kept else "")
+
+
 def test_a_question_the_library_does_not_cover_is_refused_with_nearest_passages(chain):
     answer = chain.ask(OFF_LIBRARY)
     assert answer.refused and not answer.citations
