@@ -11,12 +11,27 @@ from eval.summary import METRICS
 
 # Short column names keep the side-by-side benchmark table readable.
 _SHORT = {
-    "citation_precision": "cite P", "citation_recall": "cite R",
-    "refusal_precision": "refuse P", "refusal_recall": "refuse R",
+    "chunk_cite_precision": "chunk cite P", "chunk_cite_recall": "chunk cite R",
+    "quote_precision": "quote P", "quote_recall": "quote R",
+    "refusal_precision": "refuse P", "refusal_recall": "refuse R", "false_refusal_rate": "false refusal",
+    "removal_questions": "n removal", "removal_refusal_recall": "removal refuse R",
     "unsupported_number_rate": "unsupp. num", "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms",
 }  # fmt: skip
 
 
+# The answer-trust table: refusing what the library cannot answer, answering what it can, and
+# quoting the sentence that holds the answer; the first table keeps the rest.
+TRUST = (
+    "removal_questions", "removal_refusal_recall", "false_refusal_rate", "refusal_precision", "refusal_recall",
+    "quote_precision", "quote_recall", "f1", "em",
+)  # fmt: skip
+_TRUST_NOTE = (
+    "Answer trust. n removal: questions asked with their gold documents and near-copies left out of the"
+    " search and no remaining document holding the answer (hybrid only); removal refuse R: share of them"
+    " refused. false refusal: share of answerable questions refused. refuse P/R: the set's own"
+    " unanswerable questions. quote P/R: the cited sentence(s), not the whole chunk, hold a gold answer."
+    " F1/EM on the short answer when there is one:"
+)
 _PAIRED_NOTE = (
     "Fused against each retriever alone, question by question (reciprocal rank of the first gold document;"
     " p: two-sided sign test, ties dropped; a large p means the difference may be chance):"
@@ -47,6 +62,8 @@ def write_run(out: Path, rows: list[dict], report: dict) -> None:
 def fmt(value: float | None) -> str:
     if value is None:
         return "–"
+    if isinstance(value, int):  # a count
+        return str(value)
     return f"{value:.0f}" if value >= 10 else f"{value:.3f}"
 
 
@@ -75,8 +92,9 @@ def run_markdown(report: dict, chart: str) -> str:
 
 
 def bench_markdown(report: dict) -> str:
-    """All benchmark runs in one table, then what each set's ingest cost."""
-    header = ["set", "retriever", "n", *(_SHORT.get(m, m) for m in METRICS), "s"]
+    """All benchmark runs in one table, their answer trust in another, then what each set's ingest cost."""
+    main = [m for m in METRICS if m not in TRUST or m in ("f1", "em")]
+    header = ["set", "retriever", "n", *(_SHORT.get(m, m) for m in main), "s"]
     lines = [
         "# Benchmarks",
         "",
@@ -86,8 +104,13 @@ def bench_markdown(report: dict) -> str:
         _table_row(["---"] * len(header)),
     ]
     for run in report["runs"]:
-        cells = [run["set"], run["retriever"], str(run["questions"]), *(fmt(run["metrics"][m]) for m in METRICS)]
+        cells = [run["set"], run["retriever"], str(run["questions"]), *(fmt(run["metrics"][m]) for m in main)]
         lines.append(_table_row([*cells, str(run["seconds"])]))
+    trust = ["set", "retriever", *(_SHORT.get(m, m) for m in TRUST), "removal s"]
+    lines += ["", _TRUST_NOTE, "", _table_row(trust), _table_row(["---"] * len(trust))]
+    for run in report["runs"]:
+        cells = [run["set"], run["retriever"], *(fmt(run["metrics"].get(m)) for m in TRUST)]
+        lines.append(_table_row([*cells, str(run.get("removal_seconds") or "–")]))
     if report.get("paired"):
         lines += ["", _PAIRED_NOTE, "", "| set | against | fused better | fused worse | same | p |", "|---|---|---|---|---|---|"]
         for pair in report["paired"]:

@@ -11,6 +11,7 @@ import hashlib
 import re
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tqdm import tqdm
 
 from eval.paths import SAMPLE_ARTICLES
 from eval.questions import Question
+from eval.removal import library_texts, removal_questions
 from index.search import SearchFilter
 from index.service import Index, open_index
 from policyqa.factory import build_chain, build_retriever
@@ -80,16 +82,20 @@ class RecordingRetriever:
         return self.last[:k]
 
 
-def answer_all(idx: Index, questions: list[Question], mode: str, backend: str, progress: bool = False) -> list[dict]:
-    """One result row per question, in order."""
+def answer_all(
+    idx: Index, questions: list[Question], mode: str, backend: str, progress: bool = False, remove_gold: bool = False
+) -> list[dict]:
+    """One result row per question, in order; ``remove_gold``: each question asked with its gold
+    documents and their near-copies left out of the search (see eval.removal)."""
     recording = RecordingRetriever(build_retriever(idx.settings, idx.store, mode), idx.settings.top_k)
     chain = build_chain(idx.settings, recording, backend)
     if questions:  # loads the embedding model and BM25 index, which latency should not include
         recording.retrieve(questions[0].question)
     rows = []
-    for question in tqdm(questions, desc=f"{mode}", unit="q", disable=not progress):
+    for question in tqdm(questions, desc=f"{mode}{' removal' if remove_gold else ''}", unit="q", disable=not progress):
+        search_filter = SearchFilter(exclude_doc_ids=question.doc_ids) if remove_gold else None
         started = time.perf_counter()
-        answer = chain.ask(question.question).to_dict()
+        answer = chain.ask(question.question, search_filter=search_filter).to_dict()
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         rows.append(_row(question, answer, recording.last, latency_ms))
     return rows
@@ -100,6 +106,7 @@ def _row(question: Question, answer: dict, hits: list[RetrievedChunk], latency_m
         "id": question.id,
         "question": question.question,
         "answer": answer["answer"],
+        "short_answer": answer.get("short_answer", ""),  # the span F1/EM judge, when the chain gives one
         "refused": answer["refused"],
         "citations": answer["citations"],
         "warnings": answer["warnings"],
@@ -122,16 +129,28 @@ class ModeRun:
     mode: str
     rows: list[dict]
     seconds: float
+    removal: list[dict] | None = None  # the removal questions' rows, when asked with this mode
+    removal_seconds: float | None = None
 
 
-def run_target(target: Target, questions: list[Question], modes: list[str], backend: str) -> tuple[dict, list[ModeRun]]:
-    """Ingest once, then answer every question with each retriever mode."""
+def run_target(
+    target: Target, questions: list[Question], modes: list[str], backend: str, removal_modes: Sequence[str] = ()
+) -> tuple[dict, list[ModeRun]]:
+    """Ingest once, then answer every question with each retriever mode; with each of
+    ``removal_modes`` also ask the removal questions (eval.removal) with their gold left out."""
     progress = sys.stderr.isatty()
     runs = []
     with open_index(target.settings) as idx:
         ingest = ensure_ingested(idx, target, progress)
+        removable = removal_questions(questions, library_texts(idx, target.paths)) if removal_modes else []
         for mode in modes:
             started = time.perf_counter()
             rows = answer_all(idx, questions, mode, backend, progress)
-            runs.append(ModeRun(mode, rows, round(time.perf_counter() - started, 1)))
+            seconds = round(time.perf_counter() - started, 1)
+            if mode not in removal_modes:
+                runs.append(ModeRun(mode, rows, seconds))
+                continue
+            started = time.perf_counter()
+            removal = answer_all(idx, removable, mode, backend, progress, remove_gold=True)
+            runs.append(ModeRun(mode, rows, seconds, removal, round(time.perf_counter() - started, 1)))
     return ingest, runs

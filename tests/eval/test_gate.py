@@ -54,6 +54,37 @@ def test_the_repository_thresholds_load():
     assert set(load_thresholds(THRESHOLDS)) == {"paired", "seeds", "ncpqa", "crud", "cmrc"}
 
 
+def test_every_repository_limit_can_fail():
+    """A minimum of 0 (or a maximum of 1 on a share) passes whatever happens: it gates nothing."""
+    from eval.paths import THRESHOLDS
+    from eval.summary import LOWER_IS_BETTER
+
+    thresholds = load_thresholds(THRESHOLDS)
+    for set_name, retrievers in thresholds.items():
+        if set_name == "paired":
+            continue
+        for retriever, limits in retrievers.items():
+            for metric, limit in limits.items():
+                where = f"{set_name}.{retriever} {metric} = {limit}"
+                if metric in LOWER_IS_BETTER:
+                    assert metric.endswith("_ms") or limit < 1.0, where
+                else:
+                    assert limit > 0.0, where
+
+
+def test_false_refusal_rate_is_a_maximum(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text("[ncpqa.hybrid]\nfalse_refusal_rate = 0.2\nremoval_refusal_recall = 0.3\n", encoding="utf-8")
+    runs = [{"set": "ncpqa", "retriever": "hybrid", "metrics": {"false_refusal_rate": 0.1, "removal_refusal_recall": 0.4}}]
+    assert all(c.passed for c in check({"runs": runs}, load_thresholds(path)))
+    runs[0]["metrics"] = {"false_refusal_rate": 0.25, "removal_refusal_recall": 0.2}
+    failed = [c for c in check({"runs": runs}, load_thresholds(path)) if not c.passed]
+    assert [c.describe() for c in failed] == [
+        "ncpqa/hybrid false_refusal_rate: 0.250, needs <= 0.2",
+        "ncpqa/hybrid removal_refusal_recall: 0.200, needs >= 0.3",
+    ]
+
+
 def paired_report(better: int, worse: int, p: float) -> dict:
     return {"runs": [], "paired": [{"set": "crud", "alone": "bm25", "better": better, "worse": worse, "same": 9, "p": p}]}
 

@@ -24,7 +24,7 @@ def hit(doc_id: str, rank: int, canonical: str | None = None) -> dict:
 def result(qid: str, answer: str, refused: bool, cited: list[str], retrieved: list[dict], warnings=()) -> dict:
     return {
         "id": qid, "question": "?", "answer": answer, "refused": refused,
-        "citations": [{"n": i, "text": t} for i, t in enumerate(cited, 1)],
+        "citations": [{"n": i, "text": t, "quote": t} for i, t in enumerate(cited, 1)],
         "warnings": list(warnings), "retrieved": retrieved, "latency_ms": 100.0 * len(qid),
     }  # fmt: skip
 
@@ -48,8 +48,11 @@ def test_summary_by_hand():
     assert list(metrics) == list(METRICS)
     assert metrics["hit@1"] == 0.5 and metrics["hit@5"] == 1.0 and metrics["mrr"] == 0.75
     assert metrics["contains"] == 1.0 and metrics["em"] == 0.0
-    assert metrics["citation_precision"] == 0.5 and metrics["citation_recall"] == 0.5
+    assert metrics["chunk_cite_precision"] == 0.5 and metrics["chunk_cite_recall"] == 0.5
+    assert metrics["quote_precision"] == 0.5 and metrics["quote_recall"] == 0.5
     assert metrics["refusal_precision"] == 1.0 and metrics["refusal_recall"] == 1.0
+    assert metrics["false_refusal_rate"] == 0.0
+    assert metrics["removal_questions"] is None and metrics["removal_refusal_recall"] is None
     assert metrics["unsupported_number_rate"] == 0.5
 
 
@@ -76,3 +79,28 @@ def test_run_files_are_written_and_history_grows(tmp_path):
     assert (out / "chart.png").read_bytes().startswith(b"\x89PNG") and (out / "chart.png").stat().st_size > 1000
     history = [json.loads(line) for line in (out / "history.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [h["metrics"]["hit@1"] for h in history] == [0.5, 1.0]
+
+
+def test_quotes_are_judged_not_the_chunks_they_come_from():
+    rows = [dict(r) for r in ROWS]
+    rows[0] = {**rows[0], "citations": [{"n": 1, "text": "全村戶籍人口1867人。", "quote": "东华村位于东城街道。"}]}
+    rows[1] = {**rows[1], "citations": [{"n": 1, "text": "站长吴木蔚", "quote": ""}]}  # no quote supports nothing
+    metrics = summarise(QUESTIONS, rows)
+    assert metrics["chunk_cite_precision"] == 1.0
+    assert metrics["quote_precision"] == 0.0 and metrics["quote_recall"] == 0.0
+
+
+def test_f1_and_em_judge_the_short_answer_when_there_is_one():
+    rows = [{**ROWS[0], "short_answer": "1867人"}, {**ROWS[1], "short_answer": ""}, ROWS[2]]
+    metrics = summarise(QUESTIONS, rows)
+    assert metrics["em"] == 0.5  # q1 exact on its short answer; q2 falls back to the whole answer
+    assert metrics["contains"] == 1.0
+
+
+def test_false_refusals_and_removal_refusals():
+    rows = [{**ROWS[0], "refused": True}, ROWS[1], ROWS[2]]
+    removal = [{"id": "q1", "refused": True}, {"id": "q2", "refused": False}, {"id": "q3", "refused": True}]
+    metrics = summarise(QUESTIONS, rows, removal)
+    assert metrics["false_refusal_rate"] == 0.5
+    assert metrics["removal_questions"] == 3 and metrics["removal_refusal_recall"] == round(2 / 3, 4)
+    assert summarise(QUESTIONS, ROWS, [])["removal_refusal_recall"] is None
