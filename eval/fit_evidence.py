@@ -137,7 +137,7 @@ def gather(settings: Settings, name: str, shared: Path, progress: bool = False) 
     bench = fit_set(name, settings.data_dir, shared)
     cache_path = settings.data_dir / "fit-evidence" / f"{name}.jsonl"
     cache_path.parent.mkdir(parents=True, exist_ok=True)
-    cached = {row["key"]: row for row in _read(cache_path)} if cache_path.exists() else {}
+    cached = {row["key"]: row for row in _read_cache(cache_path)}
     questions = list(_read(bench.questions))
     todo = [q for q in questions if _key(q) not in cached]
     info = {"questions": len(questions), "cached": len(questions) - len(todo)}
@@ -148,6 +148,8 @@ def gather(settings: Settings, name: str, shared: Path, progress: bool = False) 
             retriever = build_retriever(idx.settings, idx.store, "hybrid")
             elsewhere = _answer_finder(bench.docs)
             with cache_path.open("a", encoding="utf-8") as out:
+                if cache_path.stat().st_size and not cache_path.read_bytes().endswith(b"\n"):
+                    out.write("\n")  # close a line an interrupted run cut short
                 for i, q in enumerate(todo):
                     row = _search(retriever, q, elsewhere, settings.top_k)
                     cached[row["key"]] = row
@@ -156,6 +158,17 @@ def gather(settings: Settings, name: str, shared: Path, progress: bool = False) 
                         print(f"{name}: {i}/{len(todo)}", flush=True)
     cases = [case for q in questions for case in _cases(name, q, cached[_key(q)])]
     return cases, info
+
+
+def _read_cache(path: Path) -> Iterator[dict]:
+    """The cached rows; a line cut short by an interrupted run is skipped (and searched again)."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            continue
 
 
 def _key(q: dict) -> str:
