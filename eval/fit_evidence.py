@@ -61,7 +61,7 @@ PASSAGE_SETS = {
 TUNING_SETS = ("ncpqa", "crud")
 DEFAULT_SETS = ("cmrc", "drcd", "ncpqa", "crud")
 HELD_OUT_SHARE = 0.2
-MAX_FALSE_REFUSALS = 0.05
+MAX_FALSE_REFUSALS = 0.01
 MIN_ANSWER_CHARS = 2  # a one-character answer (3, 是) is in every document: no removal negative
 
 

@@ -95,12 +95,13 @@ class AnswerChain(Runnable[Ask | str, Answer]):
         trace.timings_ms["retrieve"] = _ms_since(started)
 
     def _too_weak(self, trace: _Trace) -> bool:
-        """Refuse when the answerability model doubts the hits answer the question; places and
-        numbers of the question that no hit mentions are reported either way."""
+        """Refuse when a place or number of the question is in no hit, or when the answerability
+        model doubts the hits answer it."""
         if not trace.hits:
             return True
-        trace.warnings += [f"uncovered:{term}" for term in uncovered(trace.analysis, trace.hits)]
-        return not self.answerability.answerable(trace.analysis, trace.hits)
+        missing = uncovered(trace.analysis, trace.hits)
+        trace.warnings += [f"uncovered:{term}" for term in missing]
+        return bool(missing) or not self.answerability.answerable(trace.analysis, trace.hits)
 
     def _finish(self, trace: _Trace, draft: Draft) -> Answer:
         if load_text("llm_refusal", self.settings.prompts_dir) in draft.text:
