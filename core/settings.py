@@ -54,10 +54,13 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "qwen2.5-7b-instruct"
     openai_api_key: str = "EMPTY"
-    # Calibrated on eval/datasets/seeds.jsonl: every answerable question covers >= 0.09 of its
-    # weighted terms (paraphrases lowest); off-topic questions are caught by places and
-    # numbers absent from every hit (rag.evidence.uncovered), not by this score.
-    refusal_threshold: float = Field(0.05, description="Below this evidence score the answer is a refusal.")
+    # A logistic regression over features of the question and its best sentences (rag.answerability),
+    # fitted by `policyqa fit-evidence` on CMRC/DRCD/NCPQA/CRUD questions asked with and without
+    # their documents (never CI or seed questions); it carries its own refusal threshold.
+    answerability_model: Path = Field(
+        REPO_ROOT / "rag" / "answerability.json",
+        description="The fitted answerability model; the chain refuses below its threshold.",
+    )
 
     admin_password: str | None = None
     prompts_dir: Path = REPO_ROOT / "prompts"

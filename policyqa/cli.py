@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--benchmarks", type=Path, help="the shared benchmark folder (default: ../shared/benchmarks)")
     tune.set_defaults(run=_eval_tune)
 
+    fit = sub.add_parser("fit-evidence", help="fit the answerability model on questions CI never asks")
+    fit.add_argument("--sets", type=_names, default="cmrc,drcd,ncpqa,crud", help="default: cmrc,drcd,ncpqa,crud")
+    fit.add_argument("--out", type=Path, help="model JSON (default: settings.answerability_model)")
+    fit.add_argument("--benchmarks", type=Path, help="the shared benchmark folder (default: ../shared/benchmarks)")
+    fit.set_defaults(run=_fit_evidence)
+
     gate = sub.add_parser("eval-gate", help="fail when a report's metrics are below their thresholds")
     gate.add_argument("report", type=Path, help="report.json of eval-bench (or of eval)")
     gate.add_argument("--thresholds", type=Path, help="default: eval/thresholds.toml")
@@ -252,6 +258,17 @@ def _eval_tune(args: argparse.Namespace, settings: Settings) -> int:
     report = run_tune(settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
     print((out / "tune.md").read_text(encoding="utf-8"))
     print(f"chosen: {report['chosen']}; configured: {report['configured']} -> {out}")
+    return 0
+
+
+def _fit_evidence(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.fit_evidence import run_fit
+    from eval.paths import SHARED_BENCHMARKS
+
+    out = args.out or settings.answerability_model
+    report = run_fit(settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS, progress=sys.stderr.isatty())
+    print(out.with_suffix(".md").read_text(encoding="utf-8"))
+    print(f"{report['seconds']['total']} s -> {out}")
     return 0
 
 

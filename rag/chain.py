@@ -18,7 +18,8 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from index.search import SearchFilter
 from core.settings import Settings
 from rag.citations import check_citations
-from rag.evidence import evidence_score, uncovered
+from rag.answerability import load_model
+from rag.evidence import uncovered
 from rag.prompts import load_text
 from rag.question import QuestionAnalysis, analyse
 from rag.types import Answer, Citation, Draft, Generator, Rephraser, RetrievedChunk, Retriever
@@ -59,6 +60,7 @@ class AnswerChain(Runnable[Ask | str, Answer]):
         self.retriever = retriever
         self.generator = generator
         self.rephraser = rephraser
+        self.answerability = load_model(settings.answerability_model)  # ConfigError when missing or invalid
 
     def ask(self, question: str, **options: Any) -> Answer:
         return self.invoke(Ask(question, **options))
@@ -94,11 +96,13 @@ class AnswerChain(Runnable[Ask | str, Answer]):
         trace.timings_ms["retrieve"] = _ms_since(started)
 
     def _too_weak(self, trace: _Trace) -> bool:
+        """Refuse when a place or number of the question is in no hit, or when the answerability
+        model doubts the hits answer it."""
         if not trace.hits:
             return True
         missing = uncovered(trace.analysis, trace.hits)
         trace.warnings += [f"uncovered:{term}" for term in missing]
-        return bool(missing) or evidence_score(trace.analysis, trace.hits) < self.settings.refusal_threshold
+        return bool(missing) or not self.answerability.answerable(trace.analysis, trace.hits)
 
     def _finish(self, trace: _Trace, draft: Draft) -> Answer:
         if load_text("llm_refusal", self.settings.prompts_dir) in draft.text:

@@ -7,8 +7,9 @@ party-building articles) says little, while a term no hit contains (深圳, 南�
 so a question about a place or topic the articles never mention scores low even when the
 hits match its generic words. Over BM25's top 5 paragraphs of the sample articles,
 answerable questions score 0.7-1.0 (东华村户籍人口有多少, 市捐赠站站长是谁: 1.0) and questions
-about places the articles never mention 0.06-0.13 (深圳市南山区有哪些党建做法: 0.08). The floor
-below which the chain refuses is ``Settings.refusal_threshold``; its comment says how it was set."""
+about places the articles never mention 0.06-0.13 (深圳市南山区有哪些党建做法: 0.08). It is one
+feature of ``rag.answerability``, whose fitted model decides refusals; ``uncovered`` names the
+question's places and numbers no hit mentions, as warnings on the answer."""
 
 from __future__ import annotations
 

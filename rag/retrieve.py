@@ -67,7 +67,7 @@ class HybridRetriever(BaseRetriever):
 
             self._reranker = CrossEncoder(self.settings.reranker, device="cpu")
         scores = self._reranker.predict([(query, h.chunk.search_text) for h in hits])
-        rescored = [RetrievedChunk(h.chunk, float(s), h.ranks) for h, s in zip(hits, scores)]
+        rescored = [RetrievedChunk(h.chunk, float(s), h.ranks, h.scores) for h, s in zip(hits, scores)]
         return sorted(rescored, key=lambda h: h.score, reverse=True)
 
 
@@ -87,15 +87,24 @@ def fusion_config(settings: Settings) -> FusionConfig:
 
 
 def fuse_candidates(candidates: Mapping[str, Sequence[ScoredChunk]], config: FusionConfig) -> list[RetrievedChunk]:
-    """One ranking of every candidate, reposted copies of one passage collapsed to the best."""
+    """One ranking of every candidate, reposted copies of one passage collapsed to the best;
+    each hit keeps every retriever's own score for it (answerability reads them)."""
     ranked = {name: [(h.chunk.chunk_id, h.score) for h in hits] for name, hits in candidates.items()}
     chunks = {h.chunk.chunk_id: h.chunk for hits in candidates.values() for h in hits}
-    return resolve(fuse(ranked, config), chunks)
+    scores: dict[str, dict[str, float]] = {}
+    for name, hits in candidates.items():
+        for h in hits:
+            scores.setdefault(h.chunk.chunk_id, {}).setdefault(name, h.score)
+    return resolve(fuse(ranked, config), chunks, scores)
 
 
-def resolve(fused: list[Fused], chunks: Mapping[str, Chunk]) -> list[RetrievedChunk]:
+def resolve(
+    fused: list[Fused], chunks: Mapping[str, Chunk], scores: Mapping[str, dict[str, float]] | None = None
+) -> list[RetrievedChunk]:
     """Fused ids as chunks, reposted copies of one passage collapsed to the best."""
-    return _collapse_copies([RetrievedChunk(chunks[f.chunk_id], f.score, f.ranks) for f in fused if f.chunk_id in chunks])
+    scores = scores or {}
+    hits = [RetrievedChunk(chunks[f.chunk_id], f.score, f.ranks, scores.get(f.chunk_id, {})) for f in fused if f.chunk_id in chunks]
+    return _collapse_copies(hits)
 
 
 def _collapse_copies(hits: list[RetrievedChunk], overlap: float = 0.6) -> list[RetrievedChunk]:

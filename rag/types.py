@@ -15,11 +15,13 @@ from rag.question import QuestionAnalysis
 
 @dataclass(frozen=True)
 class RetrievedChunk:
-    """A chunk found for a question, with its fused score and rank per retriever (1-based)."""
+    """A chunk found for a question, with its fused score, and its rank (1-based) and own score
+    per retriever that found it."""
 
     chunk: Chunk
     score: float
     ranks: dict[str, int] = field(default_factory=dict)  # e.g. {"bm25": 1, "dense": 4}
+    scores: dict[str, float] = field(default_factory=dict)  # e.g. {"bm25": 12.3, "dense": 0.86}
 
 
 @dataclass(frozen=True)
