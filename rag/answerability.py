@@ -10,7 +10,7 @@ Features (``FEATURES``, in order), all from the ``QuestionAnalysis`` and the top
 
 - evidence: ``rag.evidence.evidence_score``, the weighted term coverage of the best hit;
 - lead_overlap, lead_context, best_overlap: the weighted share of question terms in the lead
-  sentence (``rag.extractive._lead``: the best sentence holding the asked fact near the focus
+  sentence (``rag.extractive.lead_sentence``: the best sentence holding the asked fact near the focus
   word), in the rest of its chunk, and in the best-matching sentence of any hit;
 - has_focus, focus_in_lead, focus_in_hits, asked_in_lead: whether the question has focus words
   (人口 in 东华村户籍人口有多少) and the share of them in the lead sentence / in any hit; the
@@ -47,7 +47,7 @@ import jieba.posseg as pseg
 
 from core.errors import ConfigError
 from rag.evidence import evidence_score
-from rag.extractive import FACT_WINDOW, _candidates, _fact_gap, _lead
+from rag.extractive import FACT_WINDOW, candidates, lead_sentence, nearest_fact
 from rag.question import _QUESTION, _UNIT, QuestionAnalysis
 from rag.types import RetrievedChunk
 
@@ -68,10 +68,10 @@ def features(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> dict
     values = dict.fromkeys(FEATURES, 0.0)
     values.update(has_focus=float(bool(question.focus)), asks_fact=float(question.kind is not None),
                   has_places=float(bool(places)), has_numbers=float(bool(question.numbers)))  # fmt: skip
-    sentences = _candidates(question, hits) if hits else []
+    sentences = candidates(question, hits) if hits else []
     if not sentences:
         return values
-    lead = _lead(question, sentences)
+    lead = lead_sentence(question, sentences)
     lead_hit = lead.hit.chunk.match_text
     texts = [h.chunk.match_text for h in hits]
     values.update(
@@ -91,9 +91,9 @@ def features(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> dict
         hits=float(len(hits)),
     )
     if question.kind is not None:
-        values["fact_near_focus"] = _closeness(_fact_gap(question.kind, lead, question.simplified, question.focus))
-        values["fact_near_asked"] = _closeness(_fact_gap(question.kind, lead, question.simplified, asked_words(question)))
-        values["fact_near_term"] = _closeness(_fact_gap(question.kind, lead, question.simplified, frozenset()))
+        values["fact_near_focus"] = _closeness(_gap(question.kind, lead, question.simplified, question.focus))
+        values["fact_near_asked"] = _closeness(_gap(question.kind, lead, question.simplified, asked_words(question)))
+        values["fact_near_term"] = _closeness(_gap(question.kind, lead, question.simplified, frozenset()))
     bm25 = _top_two([h.scores.get("bm25") for h in hits])
     fused = _top_two([h.score for h in hits])
     values.update(
@@ -137,6 +137,12 @@ def _share(words: frozenset[str], texts: Sequence[str]) -> float:
     if not words:
         return 0.0
     return sum(any(w in t for t in texts) for w in words) / len(words)
+
+
+def _gap(kind: str, sentence, question: str, near: frozenset[str]) -> int | None:
+    """Characters between the asked kind of fact and a word of ``near`` in the sentence, if close."""
+    found = nearest_fact(kind, sentence, question, near)
+    return None if found is None else found[0]
 
 
 def _closeness(gap: int | None) -> float:

@@ -56,7 +56,7 @@ Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class Sentence:
     n: int  # 1-based position of its hit
     text: str  # verbatim from the chunk
     plain: str  # simplified and lower-cased, for matching
@@ -79,10 +79,10 @@ def extract_answer(
 ) -> Draft:
     """An answer of whole cited source sentences, any labels from the templates in
     ``prompts_dir``; an empty Draft when there are no hits."""
-    sentences = _candidates(question, hits)
+    sentences = candidates(question, hits)
     if not sentences:
         return Draft("", {})
-    lead = _lead(question, sentences)
+    lead = lead_sentence(question, sentences)
     rival = _conflicting(lead, sentences)
     if rival is not None:  # two figures: no one short answer
         return _compose(_dated([lead, rival], prompts_dir))
@@ -94,7 +94,7 @@ def extract_answer(
     return Draft(f"{line}\n{draft.text}", draft.quotes, short)
 
 
-def _candidates(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> list[_Sentence]:
+def candidates(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> list[Sentence]:
     terms = question.terms
     texts = [(n, hit.chunk.text[s:e]) for n, hit in enumerate(hits, 1) for s, e in sentence_spans(hit.chunk.text)]
     plains = [search_form(text) for _, text in texts]
@@ -106,11 +106,11 @@ def _candidates(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> l
         held = frozenset(t for t in terms if t in plain)
         around = frozenset(t for t in terms - held if t in chunks[n - 1])
         share = [sum(weights[t] for t in group) / total for group in (held, around)]
-        sentences.append(_Sentence(n, text, plain, held, *share, hits[n - 1]))
+        sentences.append(Sentence(n, text, plain, held, *share, hits[n - 1]))
     return sentences
 
 
-def _compose(labelled: list[tuple[str, _Sentence]]) -> Draft:
+def _compose(labelled: list[tuple[str, Sentence]]) -> Draft:
     quotes: dict[int, list[str]] = {}
     for _, sentence in labelled:
         quotes.setdefault(sentence.n, []).append(sentence.text)
@@ -133,47 +133,31 @@ _ROLE_NAME = re.compile(
 )
 
 
-def _lead(question: QuestionAnalysis, sentences: list[_Sentence]) -> _Sentence:
+def lead_sentence(question: QuestionAnalysis, sentences: list[Sentence]) -> Sentence:
     """The best sentence holding the asked fact, the closer to what is asked the better."""
     pool = [s for s in sentences if s.overlap > 0] or sentences
     best = max(_match(s) for s in pool)
-    kind = asked_kind(question)
+    kind = question.asked_kind
     for near in (question.focus, frozenset()) if kind else ():  # the asked word, else any term
         # A fact near one word of a sentence matching half as well as the best is no answer.
-        gaps = [(s, _nearest_fact(kind, s, question.simplified, near)) for s in pool if _match(s) >= SUPPORT_RATIO * best]
+        gaps = [(s, nearest_fact(kind, s, question.simplified, near)) for s in pool if _match(s) >= SUPPORT_RATIO * best]
         holding = [(s.score + PROXIMITY_WEIGHT * (1 - f[0] / FACT_WINDOW), s) for s, f in gaps if f is not None]
         if holding:
             return max(holding, key=lambda pair: pair[0])[1]
     return max(pool, key=lambda s: s.score)
 
 
-def _match(sentence: _Sentence) -> float:
+def _match(sentence: Sentence) -> float:
     return sentence.overlap + CONTEXT_WEIGHT * sentence.context
 
 
-def _nearest_fact(kind: str, sentence: _Sentence, question: str, near: frozenset[str]) -> tuple[int, Span] | None:
+def nearest_fact(kind: str, sentence: Sentence, question: str, near: frozenset[str]) -> tuple[int, Span] | None:
     """The closest fact of ``kind`` to a word of ``near`` (any question term if empty) that the
     question does not state itself, with the characters between them, if within ``FACT_WINDOW``."""
     facts = [(s, e) for s, e in _FACT_FINDERS[kind](sentence.plain) if sentence.plain[s:e] not in question]
     terms = [span for term in (near or sentence.terms) for span in _occurrences(term, sentence.plain)]
     gaps = [(max(0, fs - te, ts - fe), (fs, fe)) for fs, fe in facts for ts, te in terms]
     return min((g for g in gaps if g[0] <= FACT_WINDOW), default=None)
-
-
-# Question words rag.question does not give a kind yet (何人, 哪国, 多久 …); the first found wins.
-_MORE_KINDS = (
-    ("person", re.compile(r"何人")),
-    ("place", re.compile(r"何地|何处|哪[国省市县州座]")),
-    ("quantity", re.compile(r"多[久长大高远重宽深]")),
-    ("term", re.compile(r"哪[部种本首家所条]")),
-)
-
-
-def asked_kind(question: QuestionAnalysis) -> str | None:
-    """The kind of fact asked for: ``question.kind``, else one of ``_MORE_KINDS``."""
-    if question.kind:
-        return question.kind
-    return next((name for name, pattern in _MORE_KINDS if pattern.search(question.simplified)), None)
 
 
 def _occurrences(term: str, text: str) -> list[Span]:
@@ -226,13 +210,13 @@ _OPENERS, _CLOSERS = "《“「『（(【[", "》”」』）)】]"
 _AS_OF = re.compile(rf"(?:截至|截止)(?:{_DATE.pattern})")  # 截至2023年1月: when a figure held
 
 
-def short_answer(question: QuestionAnalysis, lead: _Sentence, prompts_dir: Path) -> str:
+def short_answer(question: QuestionAnalysis, lead: Sentence, prompts_dir: Path) -> str:
     """The asked fact copied from ``lead``: the words between the question's text around its
     question word, as they recur in the sentence, narrowed to a fact of the asked kind in
     them; else the fact of that kind closest to the asked word. A figure gets the date it
     held at (截至2023年1月) from the same sentence. "" when the question asks for no fact of
     a kind, or none is found."""
-    kind = asked_kind(question)
+    kind = question.asked_kind
     if kind is None or len(lead.plain) != len(lead.text):  # offsets of plain must be those of text
         return ""
     if question.focus and not any(word in lead.plain for word in question.focus):
@@ -247,7 +231,7 @@ def short_answer(question: QuestionAnalysis, lead: _Sentence, prompts_dir: Path)
     return fact
 
 
-def _fact_in(kind: str, lead: _Sentence, question: QuestionAnalysis, aligned: list[Span]) -> Span | None:
+def _fact_in(kind: str, lead: Sentence, question: QuestionAnalysis, aligned: list[Span]) -> Span | None:
     """The first fact of ``kind`` inside an aligned span; else, for a kind found by its shape
     (not a term), the fact closest to the asked word; else the first aligned span."""
     facts = [f for f in _FACT_FINDERS[kind](lead.plain) if lead.plain[f[0] : f[1]] not in question.simplified]
@@ -258,7 +242,7 @@ def _fact_in(kind: str, lead: _Sentence, question: QuestionAnalysis, aligned: li
             return min(inside, key=lambda f: min((max(0, f[0] - e, s - f[1]) for s, e in asked), default=0))
     if kind != "term":
         for near in (question.focus, frozenset()):
-            nearest = _nearest_fact(kind, lead, question.simplified, near)
+            nearest = nearest_fact(kind, lead, question.simplified, near)
             if nearest is not None:
                 return nearest[1]
     return aligned[0] if aligned else None
@@ -337,7 +321,7 @@ def _trimmed(text: str, span: Span) -> Span | None:
 # --- disagreeing figures -----------------------------------------------------------------
 
 
-def _conflicting(lead: _Sentence, sentences: list[_Sentence]) -> _Sentence | None:
+def _conflicting(lead: Sentence, sentences: list[Sentence]) -> Sentence | None:
     """The best sentence of another article giving another figure for a measure of the lead."""
     mine = _measures(lead)
     if not mine:
@@ -351,7 +335,7 @@ def article_of(hit: RetrievedChunk) -> str:
     return hit.chunk.story_id
 
 
-def _measures(sentence: _Sentence) -> dict[tuple[str, str], set[str]]:
+def _measures(sentence: Sentence) -> dict[tuple[str, str], set[str]]:
     """(question term, unit and the words after it) -> figures, for each quantity right after
     a question term: 户籍人口1867人 -> (人口, 人), 划分……553个四级网格 -> (划分, 个四级网格)."""
     found: dict[tuple[str, str], set[str]] = {}
@@ -363,7 +347,7 @@ def _measures(sentence: _Sentence) -> dict[tuple[str, str], set[str]]:
     return found
 
 
-def _term_before(sentence: _Sentence, position: int) -> str | None:
+def _term_before(sentence: Sentence, position: int) -> str | None:
     """The question term ending closest before ``position``, if no punctuation is between."""
     best = None
     for term in sentence.terms:
@@ -378,7 +362,7 @@ def _disagree(mine: dict[tuple[str, str], set[str]], theirs: dict[tuple[str, str
     return any(key in mine and mine[key].isdisjoint(values) for key, values in theirs.items())
 
 
-def _dated(sentences: list[_Sentence], prompts_dir: Path) -> list[tuple[str, _Sentence]]:
+def _dated(sentences: list[Sentence], prompts_dir: Path) -> list[tuple[str, Sentence]]:
     """Each sentence labelled with its article's date, newest first, undated last."""
     label = load_text("extractive_conflict", prompts_dir)
     undated = load_text("extractive_undated", prompts_dir)
@@ -391,8 +375,8 @@ def _dated(sentences: list[_Sentence], prompts_dir: Path) -> list[tuple[str, _Se
 
 
 def _select(
-    question: QuestionAnalysis, lead: _Sentence, sentences: list[_Sentence], max_sentences: int, max_chars: int
-) -> list[_Sentence]:
+    question: QuestionAnalysis, lead: Sentence, sentences: list[Sentence], max_sentences: int, max_chars: int
+) -> list[Sentence]:
     chosen, used = [lead], len(lead.text)
     for sentence in sorted(sentences, key=lambda s: s.score, reverse=True):
         if len(chosen) >= max_sentences:
@@ -405,7 +389,7 @@ def _select(
     return chosen
 
 
-def _on_topic(question: QuestionAnalysis, lead: _Sentence, sentence: _Sentence) -> bool:
+def _on_topic(question: QuestionAnalysis, lead: Sentence, sentence: Sentence) -> bool:
     """No padding from other articles: a sentence of another article than the lead's must
     name (its chunk or title naming) one of the question's places, or, when the question
     names none, hold what the question asks about."""
@@ -416,7 +400,7 @@ def _on_topic(question: QuestionAnalysis, lead: _Sentence, sentence: _Sentence) 
     return any(word in sentence.plain for word in question.focus)
 
 
-def _near_duplicate(a: _Sentence, b: _Sentence) -> bool:
+def _near_duplicate(a: Sentence, b: Sentence) -> bool:
     x, y = compact(a.plain), compact(b.plain)
     if x in y or y in x:
         return True

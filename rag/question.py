@@ -39,6 +39,13 @@ _KINDS = (  # the first pattern found in the (simplified) question names the fac
     ("term", re.compile(r"(?<!为)什么")),
 )
 
+_MORE_KINDS = (  # rarer question words; the first found wins
+    ("person", re.compile(r"何人")),
+    ("place", re.compile(r"何地|何处|哪[国省市县州座]")),
+    ("quantity", re.compile(r"多[久长大高远重宽深]")),
+    ("term", re.compile(r"哪[部种本首家所条]")),
+)
+
 
 @dataclass(frozen=True)
 class QuestionAnalysis:
@@ -49,6 +56,14 @@ class QuestionAnalysis:
     places: frozenset[str]  # administrative place names, see ``_places``
     numbers: frozenset[str]  # numbers with their unit of time or issue: 2021年, 4期
     kind: str | None  # the kind of fact asked for, a name of ``_KINDS``
+
+    @property
+    def asked_kind(self) -> str | None:
+        """``kind``, else the kind of a rarer question word (何人, 哪国, 多久 …): extractive answers
+        look for these too, while the answerability model was fitted on ``kind`` alone."""
+        if self.kind:
+            return self.kind
+        return next((name for name, pattern in _MORE_KINDS if pattern.search(self.simplified)), None)
 
 
 @lru_cache(maxsize=1024)
