@@ -33,7 +33,8 @@ def answer_html(text: str, turn: int, cited: Sequence[int]) -> str:
         # Only the href survives the chat's HTML sanitiser; the page script jumps by it.
         return f'<a class="cite" href="#src-{turn}-{n}">[{n}]</a>'
 
-    return _MARKER.sub(marker, escape(text, quote=False))
+    # The short answer stands on its own line above its sentences.
+    return _MARKER.sub(marker, escape(text, quote=False)).replace("\n", "<br>")
 
 
 def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:

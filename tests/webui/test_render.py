@@ -99,3 +99,9 @@ def test_chat_messages_show_a_pending_question_with_its_draft():
     assert 'href="#src-0-1"' in messages[1]["content"]
     assert messages[2]["content"] == "问&lt;二&gt;" and messages[3]["content"] == "答"
     assert render.chat_messages([], pending="问")[-1]["content"] == "正在检索……"
+
+
+def test_the_short_answer_stands_on_its_own_line():
+    html = render.answer_html("1867人[1]\n截至2023年1月，全村户籍人口1867人。[1]", turn=0, cited=[1])
+    assert html.count("<br>") == 1
+    assert html.index("<br>") < html.index("截至")
