@@ -54,20 +54,13 @@ def texts(hits) -> list[str]:
 # --- modes, k and fusion ----------------------------------------------------------------------
 
 
-def test_bm25_mode_reads_only_the_bm25_list():
-    r = retriever("bm25", top_k=10)
+@pytest.mark.parametrize("mode, listed", [("bm25", BM25), ("dense", DENSE)])
+def test_a_single_mode_reads_only_its_own_list(mode, listed):
+    r = retriever(mode, top_k=10)
     hits = r.retrieve("问题")
-    assert texts(hits) == [c.text for c in BM25]
-    assert all(h.ranks.keys() == {"bm25"} for h in hits)
-    assert [call[0] for call in r.store.calls] == ["bm25"]
-
-
-def test_dense_mode_reads_only_the_dense_list():
-    r = retriever("dense", top_k=10)
-    hits = r.retrieve("问题")
-    assert texts(hits) == [c.text for c in DENSE]
-    assert all(h.ranks.keys() == {"dense"} for h in hits)
-    assert [call[0] for call in r.store.calls] == ["dense"]
+    assert texts(hits) == [c.text for c in listed]
+    assert all(h.ranks.keys() == {mode} for h in hits)
+    assert [call[0] for call in r.store.calls] == [mode]
 
 
 def test_hybrid_mode_fuses_both_lists_and_nothing_else():
