@@ -224,11 +224,17 @@ def short_answer(question: QuestionAnalysis, lead: Sentence, prompts_dir: Path) 
     span = _fact_in(kind, lead, question, _aligned(question.simplified, lead.plain))
     if span is None:
         return ""
+    if kind == "quantity" and (unit := _SCALED_UNIT.match(lead.plain, span[1])):
+        span = (span[0], unit.end())
     fact = lead.text[span[0] : span[1]].strip()
     as_of = _AS_OF.search(lead.plain)
     if kind == "quantity" and as_of and not _DATE.search(fact) and not question.numbers:
         fact = load_text("extractive_short_as_of", prompts_dir).format(fact=fact, date=lead.text[slice(*as_of.span())])
     return fact
+
+
+# The unit after a scale word, which a quantity match stops short of: 1200万|元, 3.48万|人.
+_SCALED_UNIT = re.compile(rf"(?<=[万亿])(?![年月日号时])[{HAN}]")
 
 
 def _fact_in(kind: str, lead: Sentence, question: QuestionAnalysis, aligned: list[Span]) -> Span | None:

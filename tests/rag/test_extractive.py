@@ -218,8 +218,14 @@ INCOME = "近年来,东华村集体经济收入在镇里位居前列,2022年达1
 PADDING = "各村集体经济收入稳步增长,乡村振兴成效明显。"
 
 
+def test_a_short_figure_keeps_the_unit_after_its_scale_word():
+    draft = extract_answer(analyse("东华村的集体经济收入是多少？"), as_hits([make_chunk(INCOME)]), PROMPTS)
+    assert draft.short_answer == "1200万元"
+    assert draft.text.startswith("1200万元[1]\n")
+
+
 def test_no_padding_from_an_article_that_does_not_name_the_asked_place():
-    question = analyse("东华村的集体经济收入是多少？")
+    question = analyse("东华村的集体经济收入情况怎样？")
     hits = as_hits([make_chunk(INCOME, doc_id="a"), make_chunk(PADDING, doc_id="b")])
     assert pieces(extract_answer(question, hits, PROMPTS)) == [(INCOME, [1])]
     # The same sentence is support when its article names 东华村, or is the lead's article.
@@ -228,7 +234,7 @@ def test_no_padding_from_an_article_that_does_not_name_the_asked_place():
 
 
 def test_without_a_place_another_article_must_hold_the_asked_word():
-    question = analyse("党费收缴标准是多少？")
+    question = analyse("党费收缴标准怎么规定？")
     lead_sentence = "党费收缴标准为月工资收入的0.5%至2%。"
     holding, lacking = "各支部按党费收缴标准按月交纳党费。", "党费收缴工作规范有序,各支部按时交纳党费。"
     hits = as_hits([make_chunk(lead_sentence, doc_id="a"), make_chunk(lacking, doc_id="b"), make_chunk(holding, doc_id="c")])
