@@ -14,7 +14,7 @@ Features (``FEATURES``, in order), all from the ``QuestionAnalysis`` and the top
   word), in the rest of its chunk, and in the best-matching sentence of any hit;
 - has_focus, focus_in_lead, focus_in_hits, asked_in_lead: whether the question has focus words
   (人口 in 东华村户籍人口有多少) and the share of them in the lead sentence / in any hit; the
-  share of the asked word (``asked_words``: 党员, not 社区, in 星城社区有多少名党员) in the lead;
+  share of the asked word (``QuestionAnalysis.asked``: 党员, not 社区, in 星城社区有多少名党员) in the lead;
 - asks_fact, fact_near_focus, fact_near_asked, fact_near_term: the question asks for a kind of
   fact (quantity, person, date, place, quoted term) and, in the lead sentence, one of that kind
   that the question does not state sits near a focus word / the asked word / any question term
@@ -42,13 +42,11 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import jieba
-import jieba.posseg as pseg
 
 from core.errors import ConfigError
 from rag.evidence import evidence_score
 from rag.extractive import FACT_WINDOW, candidates, lead_sentence, nearest_fact
-from rag.question import _QUESTION, _UNIT, QuestionAnalysis
+from rag.question import QuestionAnalysis
 from rag.types import RetrievedChunk
 
 FEATURES = (
@@ -64,7 +62,7 @@ FEATURES = (
 
 def features(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> dict[str, float]:
     """The named feature values, in ``FEATURES`` order; all zero but ``has_*`` when no hits."""
-    places = question_places(question)
+    places = question.named_places
     values = dict.fromkeys(FEATURES, 0.0)
     values.update(has_focus=float(bool(question.focus)), asks_fact=float(question.kind is not None),
                   has_places=float(bool(places)), has_numbers=float(bool(question.numbers)))  # fmt: skip
@@ -81,7 +79,7 @@ def features(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> dict
         best_overlap=max(s.overlap for s in sentences),
         focus_in_lead=_share(question.focus, [lead.plain]),
         focus_in_hits=_share(question.focus, texts),
-        asked_in_lead=_share(asked_words(question), [lead.plain]),
+        asked_in_lead=_share(question.asked, [lead.plain]),
         places_in_lead=_share(places, [lead.plain]),
         places_in_lead_hit=_share(places, [lead_hit]),
         places_absent=1.0 - _share(places, texts) if places else 0.0,
@@ -92,7 +90,7 @@ def features(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> dict
     )
     if question.kind is not None:
         values["fact_near_focus"] = _closeness(_gap(question.kind, lead, question.simplified, question.focus))
-        values["fact_near_asked"] = _closeness(_gap(question.kind, lead, question.simplified, asked_words(question)))
+        values["fact_near_asked"] = _closeness(_gap(question.kind, lead, question.simplified, question.asked))
         values["fact_near_term"] = _closeness(_gap(question.kind, lead, question.simplified, frozenset()))
     bm25 = _top_two([h.scores.get("bm25") for h in hits])
     fused = _top_two([h.score for h in hits])
@@ -104,33 +102,6 @@ def features(question: QuestionAnalysis, hits: Sequence[RetrievedChunk]) -> dict
         dense_rank_lead=_inverse_rank(lead.hit, "dense"),
     )
     return values
-
-
-def question_places(question: QuestionAnalysis) -> frozenset[str]:
-    """The question's suffixed places (深圳市) and bare jieba ``ns`` names (上海, 成都) not
-    already part of one."""
-    return question.places | frozenset(_bare_places(question.simplified, question.places))
-
-
-def asked_words(question: QuestionAnalysis) -> frozenset[str]:
-    """The focus word after the question word when there is one (党员 in 星城社区有多少名党员,
-    not the subject 社区), else the focus: the thing asked about, not who it is asked of."""
-    return _asked(question.simplified, question.focus)
-
-
-@lru_cache(maxsize=1024)
-def _asked(text: str, focus: frozenset[str]) -> frozenset[str]:
-    asked = next((m for m in _QUESTION.finditer(text) if _UNIT.search(m.group())), None)
-    if asked is None:
-        return focus
-    after = [w for w in jieba.lcut(_QUESTION.split(text[asked.end() :])[0]) if len(w) > 1][:1]
-    return frozenset(after) & focus or focus
-
-
-@lru_cache(maxsize=1024)
-def _bare_places(text: str, suffixed: frozenset[str]) -> tuple[str, ...]:
-    bare = {p.word for p in pseg.lcut(text) if p.flag == "ns" and len(p.word) > 1}
-    return tuple(sorted(w for w in bare if not any(w in s for s in suffixed)))
 
 
 def _share(words: frozenset[str], texts: Sequence[str]) -> float:

@@ -58,6 +58,18 @@ class QuestionAnalysis:
     kind: str | None  # the kind of fact asked for, a name of ``_KINDS``
 
     @property
+    def named_places(self) -> frozenset[str]:
+        """``places`` and the bare jieba ``ns`` names (上海, 成都) not already part of one: the
+        answerability model reads these; ``places`` alone, suffixed, decides uncovered places."""
+        return self.places | frozenset(_bare_places(self.simplified, self.places))
+
+    @property
+    def asked(self) -> frozenset[str]:
+        """The focus word after the question word when there is one (党员 in 星城社区有多少名党员,
+        not the subject 社区), else the focus: the thing asked about, not who it is asked of."""
+        return _asked_words(self.simplified, self.focus)
+
+    @property
     def asked_kind(self) -> str | None:
         """``kind``, else the kind of a rarer question word (何人, 哪国, 多久 …): extractive answers
         look for these too, while the answerability model was fitted on ``kind`` alone."""
@@ -97,10 +109,29 @@ def _content_terms(text: str) -> frozenset[str]:
     return frozenset(terms)
 
 
+@lru_cache(maxsize=1024)
+def _bare_places(text: str, suffixed: frozenset[str]) -> tuple[str, ...]:
+    bare = {p.word for p in pseg.lcut(text) if p.flag == "ns" and len(p.word) > 1}
+    return tuple(sorted(w for w in bare if not any(w in s for s in suffixed)))
+
+
+@lru_cache(maxsize=1024)
+def _asked_words(text: str, focus: frozenset[str]) -> frozenset[str]:
+    asked = _first_question_word(text)
+    if asked is None:
+        return focus
+    after = [w for w in jieba.lcut(_QUESTION.split(text[asked.end() :])[0]) if len(w) > 1][:1]
+    return frozenset(after) & focus or focus
+
+
+def _first_question_word(text: str) -> re.Match[str] | None:
+    return next((m for m in _QUESTION.finditer(text) if _UNIT.search(m.group())), None)
+
+
 def _focus_words(text: str) -> frozenset[str]:
     """The words right before and after the first question word, i.e. what is asked about:
     人口 in 东华村户籍人口有多少, 党员 in 东华村有多少名党员, 站长 in 市捐赠站站长是谁."""
-    asked = next((m for m in _QUESTION.finditer(text) if _UNIT.search(m.group())), None)
+    asked = _first_question_word(text)
     if asked is None:
         return frozenset()
     before = [w for w in jieba.lcut(_QUESTION.split(text[: asked.start()])[-1]) if w not in _FILLERS]

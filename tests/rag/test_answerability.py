@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.settings import Settings
-from rag.answerability import FEATURES, AnswerabilityModel, features, load_model, question_places
+from rag.answerability import FEATURES, AnswerabilityModel, features, load_model
 from rag.question import analyse
 from rag.types import RetrievedChunk
 from tests.rag.conftest import make_chunk
@@ -25,8 +25,8 @@ def hits_of(*texts: str, bm25: float = 10.0) -> list[RetrievedChunk]:
 
 
 def test_bare_place_names_count_as_places():
-    assert {"上海", "成都"} <= question_places(analyse("上海和成都有哪些党建做法？"))
-    assert "深圳市" in question_places(analyse("深圳市有哪些党建做法？"))
+    assert {"上海", "成都"} <= analyse("上海和成都有哪些党建做法？").named_places
+    assert "深圳市" in analyse("深圳市有哪些党建做法？").named_places
 
 
 def test_features_are_named_and_complete():
