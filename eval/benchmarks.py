@@ -98,7 +98,7 @@ def build_sample(name: str, sample: Sample, folder: Path, out: Path) -> BenchSet
     if missing:
         raise ValueError(f"{name}: gold documents missing from {folder}: {sorted(missing)[:5]}")
     others = (d for d in _read_all(folder, sample.docs) if d["doc_id"] not in gold)
-    docs += _first_by_hash(others, "doc_id", max(0, sample.documents - len(docs)), sample.salt)
+    docs += first_by_hash(others, "doc_id", max(0, sample.documents - len(docs)), sample.salt)
     qa_path, docs_path = out / f"{name}.qa.jsonl", out / f"{name}.docs.jsonl"
     write_rows(qa_path, [_question_row(q) for q in questions])
     write_rows(docs_path, [_doc_row(d) for d in sorted(docs, key=lambda d: d["doc_id"])])
@@ -107,13 +107,18 @@ def build_sample(name: str, sample: Sample, folder: Path, out: Path) -> BenchSet
 
 def _pick_questions(sample: Sample, folder: Path) -> list[dict]:
     taken = {q["id"] for q in _pick_questions(sample.held_out, folder)} if sample.held_out else set()
-    free = (q for q in _read(folder / sample.qa) if q["id"] not in taken)
-    return _first_by_hash(free, "id", sample.questions, sample.salt)
+    free = (q for q in read_jsonl(folder / sample.qa) if q["id"] not in taken)
+    return first_by_hash(free, "id", sample.questions, sample.salt)
 
 
-def _first_by_hash(rows: Iterable[dict], key: str, n: int, salt: str = _SALT) -> list[dict]:
+def salted_hash(key: str, salt: str) -> str:
+    """A stable pseudo-random order of ids: changing the salt draws another sample."""
+    return hashlib.sha1(f"{salt}:{key}".encode()).hexdigest()
+
+
+def first_by_hash(rows: Iterable[dict], key: str, n: int, salt: str = _SALT) -> list[dict]:
     """The n rows whose salted id hash is smallest: a stable sample, whatever the file order."""
-    picked = heapq.nsmallest(n, rows, key=lambda row: hashlib.sha1(f"{salt}:{row[key]}".encode()).hexdigest())
+    picked = heapq.nsmallest(n, rows, key=lambda row: salted_hash(row[key], salt))
     return sorted(picked, key=lambda row: row[key])
 
 
@@ -138,11 +143,12 @@ def _doc_ids(question: dict) -> list[str]:
     return question.get("doc_ids") or [question["doc_id"]]
 
 
-def _read(path: Path) -> Iterator[dict]:
+def read_jsonl(path: Path) -> Iterator[dict]:
+    """The rows of a JSON Lines file; blank lines are skipped."""
     with path.open(encoding="utf-8") as lines:
         yield from (json.loads(line) for line in lines if line.strip())
 
 
 def _read_all(folder: Path, pattern: str) -> Iterator[dict]:
     for path in sorted(folder.glob(pattern)):
-        yield from _read(path)
+        yield from read_jsonl(path)

@@ -27,8 +27,6 @@ on the fit part (grouped by document); the 20 % is scored once, with Wilson inte
 
 from __future__ import annotations
 
-import hashlib
-import heapq
 import json
 import math
 import time
@@ -37,7 +35,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from eval.benchmarks import BenchSet, bench_set, tuning_set
+from eval.benchmarks import BenchSet, bench_set, first_by_hash, read_jsonl, salted_hash, tuning_set
 from eval.paths import SHARED_BENCHMARKS
 from eval.report import write_rows
 from eval.runner import ensure_ingested, target_for
@@ -94,8 +92,8 @@ def tuning_questions_over_sample_docs(name: str, data_dir: Path, shared: Path) -
     sample's documents, asked of those documents: the collection `eval-bench` already built,
     so nothing new is embedded. Only the documents are shared with CI, never a question."""
     docs = bench_set(name, data_dir, shared).docs
-    held = {json.loads(line)["doc_id"] for line in docs.read_text(encoding="utf-8").splitlines() if line.strip()}
-    questions = [q for q in _read(tuning_set(name, data_dir, shared).questions) if set(q["doc_ids"]) <= held]
+    held = {d["doc_id"] for d in read_jsonl(docs)}
+    questions = [q for q in read_jsonl(tuning_set(name, data_dir, shared).questions) if set(q["doc_ids"]) <= held]
     qa_path = data_dir / "benchmarks" / f"fit-{name}.qa.jsonl"
     write_rows(qa_path, questions)
     return BenchSet(f"fit-{name}", qa_path, docs)
@@ -105,28 +103,19 @@ def passage_sample(name: str, folder: Path, qa: str, docs: str, passages: int, o
     """``passages`` documents picked by salted hash, with up to QUESTIONS_PER_PASSAGE questions each."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} not found: pass --benchmarks pointing at shared/benchmarks")
-    picked = heapq.nsmallest(passages, _read(folder / docs), key=lambda d: _hash(d["doc_id"]))
+    picked = first_by_hash(read_jsonl(folder / docs), "doc_id", passages, SALT)
     wanted = {d["doc_id"] for d in picked}
     per_doc: dict[str, list[dict]] = {}
-    for q in _read(folder / qa):
+    for q in read_jsonl(folder / qa):
         if q["doc_id"] in wanted:
             per_doc.setdefault(q["doc_id"], []).append(q)
-    questions = [q for qs in per_doc.values() for q in sorted(qs, key=lambda q: _hash(q["id"]))[:QUESTIONS_PER_PASSAGE]]
+    questions = [q for qs in per_doc.values() for q in first_by_hash(qs, "id", QUESTIONS_PER_PASSAGE, SALT)]
     qa_path, docs_path = out / f"{name}.qa.jsonl", out / f"{name}.docs.jsonl"
     write_rows(qa_path, [{"id": q["id"], "question": q["question"], "answers": q["answers"], "doc_ids": [q["doc_id"]]}
                          for q in sorted(questions, key=lambda q: q["id"])])  # fmt: skip
     keys = ("doc_id", "title", "text", "source")
     write_rows(docs_path, [{k: d[k] for k in keys if d.get(k) is not None} for d in sorted(picked, key=lambda d: d["doc_id"])])
     return BenchSet(name, qa_path, docs_path)
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha1(f"{SALT}:{key}".encode()).hexdigest()
-
-
-def _read(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as lines:
-        yield from (json.loads(line) for line in lines if line.strip())
 
 
 # --- gathering (cached) --------------------------------------------------------------------
@@ -138,7 +127,7 @@ def gather(settings: Settings, name: str, shared: Path, progress: bool = False) 
     cache_path = settings.data_dir / "fit-evidence" / f"{name}.jsonl"
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     cached = {row["key"]: row for row in _read_cache(cache_path)}
-    questions = list(_read(bench.questions))
+    questions = list(read_jsonl(bench.questions))
     todo = [q for q in questions if _key(q) not in cached]
     info = {"questions": len(questions), "cached": len(questions) - len(todo)}
     if todo:
@@ -180,7 +169,7 @@ def _answers(q: dict) -> list[str]:
 
 
 def _answer_finder(docs: Path):
-    texts = {d["doc_id"]: search_form(f"{d.get('title', '')}\n{d['text']}") for d in _read(docs)}
+    texts = {d["doc_id"]: search_form(f"{d.get('title', '')}\n{d['text']}") for d in read_jsonl(docs)}
 
     def found_elsewhere(answers: list[str], gold: Sequence[str]) -> bool:
         return any(a in text for doc_id, text in texts.items() if doc_id not in gold for a in answers)
@@ -235,7 +224,7 @@ def run_fit(settings: Settings, sets: Sequence[str], model_path: Path, shared: P
     gathered_s = time.perf_counter() - started
     x = np.array([[v for v in features(analyse(c.question), c.hits).values()] for c in gathered])
     y = np.array([c.answerable for c in gathered], dtype=int)
-    held = np.array([_hash(c.group) < "3333333333" for c in gathered])  # 0x33.. / 0xff.. ~= 0.2
+    held = np.array([salted_hash(c.group, SALT) < "3333333333" for c in gathered])  # 0x33.. / 0xff.. ~= 0.2
     fit_x, fit_y, groups = x[~held], y[~held], [c.group for c, h in zip(gathered, held) if not h]
     model = _fit(fit_x, fit_y)
     out_of_fold = _out_of_fold(fit_x, fit_y, groups)
@@ -279,7 +268,7 @@ def _fit(x, y) -> AnswerabilityModel:
 def _out_of_fold(x, y, groups: list[str], folds: int = 5):
     import numpy as np
 
-    fold = np.array([int(_hash(g), 16) % folds for g in groups])
+    fold = np.array([int(salted_hash(g, SALT), 16) % folds for g in groups])
     p = np.zeros(len(y))
     for f in range(folds):
         model = _fit(x[fold != f], y[fold != f])

@@ -10,11 +10,11 @@ question is dropped, never kept wrongly, which makes the set smaller rather than
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.benchmarks import read_jsonl
 from eval.metrics.text import normalise
 from eval.questions import Question
 from index.service import Index
@@ -58,12 +58,7 @@ def library_texts(idx: Index, paths: Sequence[Path]) -> list[LibraryText]:
     if len(paths) == 1 and paths[0].is_file() and paths[0].suffix == ".jsonl":
         return [
             LibraryText(doc["doc_id"], stories[doc["doc_id"]], f"{doc.get('title', '')}\n{doc['text']}")
-            for doc in _read_jsonl(paths[0])
+            for doc in read_jsonl(paths[0])
             if doc.get("doc_id") in stories  # an exact duplicate has no chunks: the search never returns it
         ]
     return chunks
-
-
-def _read_jsonl(path: Path) -> Iterable[dict]:
-    with path.open(encoding="utf-8") as lines:
-        yield from (json.loads(line) for line in lines if line.strip())

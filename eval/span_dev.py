@@ -13,14 +13,12 @@ on the dev questions the CI benchmark samples.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 from langchain_core.documents import Document
 
 from core.settings import Settings
+from eval.benchmarks import first_by_hash, read_jsonl
 from eval.metrics.answer import AnswerScore, answer_metrics, score_answer
 from index.bm25 import Bm25Index
 from index.chunking import chunk_document
@@ -33,18 +31,11 @@ CMRC = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "cmrc2018
 SALT = "span-dev-1"  # not the CI salt: another draw, and from the train file anyway
 
 
-def _read(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as lines:
-        yield from (json.loads(line) for line in lines if line.strip())
-
-
 def sample(folder: Path, n: int) -> tuple[list[dict], dict[str, dict]]:
     """The ``n`` train questions with the smallest salted id hash, and their passages."""
-    questions = sorted(
-        _read(folder / "train.qa.jsonl"), key=lambda q: hashlib.sha1(f"{SALT}:{q['id']}".encode()).hexdigest()
-    )[:n]
+    questions = first_by_hash(read_jsonl(folder / "train.qa.jsonl"), "id", n, SALT)
     wanted = {q["doc_id"] for q in questions}
-    docs = {d["doc_id"]: d for d in _read(folder / "train.docs.jsonl") if d["doc_id"] in wanted}
+    docs = {d["doc_id"]: d for d in read_jsonl(folder / "train.docs.jsonl") if d["doc_id"] in wanted}
     return questions, docs
 
 

@@ -24,7 +24,6 @@ from eval.report import fmt, write_json
 from eval.runner import RETRIEVED_DEPTH, ensure_ingested, target_for
 from index.text.script import to_simplified
 from index.service import open_index
-from index.types import Chunk
 from core.settings import Settings
 from rag.fusion import FusionConfig
 from policyqa.factory import build_retriever

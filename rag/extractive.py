@@ -40,7 +40,7 @@ from index.text.similarity import bigram_jaccard
 from rag.citations import check_citations, numbers
 from rag.evidence import term_weights
 from rag.prompts import load_text
-from rag.question import QuestionAnalysis
+from rag.question import ASKED_WORD, QuestionAnalysis
 from rag.types import Draft, RetrievedChunk
 
 RANK_WEIGHT = 0.1  # enough to break ties between equal matches, never to outweigh a term
@@ -198,11 +198,6 @@ _FACT_FINDERS: dict[str, Callable[[str], list[Span]]] = {
 
 # --- the short answer --------------------------------------------------------------------
 
-# The question word with what asks along with it: 多少名, 哪一年, 哪国, 什么样的.
-_ASKED = re.compile(
-    r"什么时候|什么时间|什么样的?|什么|[有是]?(?:多少|几)[个名位项次条座家所种大人年月日号]?|多[久长大高远重宽深]"
-    r"|哪一?[年天月个位些里儿国省市县州座部种本首家所条]?|何[时地人处]|谁"
-)
 _ANCHOR = 2  # the least characters of question text that place the asked fact in a sentence
 MAX_SHORT = 40  # a longer span is no short answer
 _CLAUSE_END = frozenset("，,。；;：:！？!?\n")
@@ -261,7 +256,7 @@ def _aligned(question: str, sentence: str) -> list[Span]:
     end of its clause (党员118人 for 多少名党员); from the start of its clause to the second.
     A question's text before the word that ends its clause asks the other way round (Y是X
     for X是什么): the clause before it, less its 是."""
-    asked = _ASKED.search(question)
+    asked = ASKED_WORD.search(question)
     if asked is None:
         return []
     left = _common(question[: asked.start()], sentence, 0)

@@ -39,6 +39,12 @@ _KINDS = (  # the first pattern found in the (simplified) question names the fac
     ("term", re.compile(r"(?<!为)什么")),
 )
 
+# The question word with what asks along with it (多少名, 哪一年, 哪国, 什么样的), whole: where a
+# short answer's span sits between the question's words around it.
+ASKED_WORD = re.compile(
+    r"什么时候|什么时间|什么样的?|什么|[有是]?(?:多少|几)[个名位项次条座家所种大人年月日号]?|多[久长大高远重宽深]"
+    r"|哪一?[年天月个位些里儿国省市县州座部种本首家所条]?|何[时地人处]|谁"
+)
 _MORE_KINDS = (  # rarer question words; the first found wins
     ("person", re.compile(r"何人")),
     ("place", re.compile(r"何地|何处|哪[国省市县州座]")),

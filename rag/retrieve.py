@@ -15,7 +15,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from index.search import ChunkSearch, ScoredChunk, SearchFilter
+from index.search import ScoredChunk, SearchFilter
 from index.text.script import to_simplified
 from index.text.similarity import bigram_jaccard
 from index.types import Chunk

@@ -16,7 +16,7 @@ from rag.llm import build_chat_model
 from index.search import SearchFilter
 from policyqa.factory import build_retriever
 from rag.study import BLANK, KeyFigure, StudyPack, build_study_pack
-from rag.types import RetrievedChunk
+from rag.types import RetrievedChunk, Retriever
 from tests.rag.conftest import as_hits, make_chunk
 from tests.rag.fake_openai import FakeOpenAI
 
@@ -199,7 +199,7 @@ def test_too_few_sound_llm_questions_keep_the_extractive_ones(donghua):
 
 
 @pytest.fixture(scope="module")
-def retriever(sample_index) -> HybridRetriever:
+def retriever(sample_index) -> Retriever:
     return build_retriever(sample_index.settings, sample_index.store)
 
 
