@@ -20,7 +20,7 @@ from index.text.script import to_simplified
 from index.text.similarity import bigram_jaccard
 from index.types import Chunk
 from core.settings import Settings
-from rag.fusion import Fused, FusionConfig, fuse
+from rag.fusion import FusionConfig, fuse
 from rag.types import RetrievedChunk
 
 Candidates = dict[str, list[ScoredChunk]]  # retriever name -> its hits, best first
@@ -89,22 +89,15 @@ def fusion_config(settings: Settings) -> FusionConfig:
 def fuse_candidates(candidates: Mapping[str, Sequence[ScoredChunk]], config: FusionConfig) -> list[RetrievedChunk]:
     """One ranking of every candidate, reposted copies of one passage collapsed to the best;
     each hit keeps every retriever's own score for it (answerability reads them)."""
-    ranked = {name: [(h.chunk.chunk_id, h.score) for h in hits] for name, hits in candidates.items()}
-    chunks = {h.chunk.chunk_id: h.chunk for hits in candidates.values() for h in hits}
+    chunks: dict[str, Chunk] = {}
     scores: dict[str, dict[str, float]] = {}
     for name, hits in candidates.items():
         for h in hits:
+            chunks[h.chunk.chunk_id] = h.chunk
             scores.setdefault(h.chunk.chunk_id, {}).setdefault(name, h.score)
-    return resolve(fuse(ranked, config), chunks, scores)
-
-
-def resolve(
-    fused: list[Fused], chunks: Mapping[str, Chunk], scores: Mapping[str, dict[str, float]] | None = None
-) -> list[RetrievedChunk]:
-    """Fused ids as chunks, reposted copies of one passage collapsed to the best."""
-    scores = scores or {}
-    hits = [RetrievedChunk(chunks[f.chunk_id], f.score, f.ranks, scores.get(f.chunk_id, {})) for f in fused if f.chunk_id in chunks]
-    return _collapse_copies(hits)
+    ranked = {name: [(h.chunk.chunk_id, h.score) for h in hits] for name, hits in candidates.items()}
+    fused = fuse(ranked, config)
+    return _collapse_copies([RetrievedChunk(chunks[f.chunk_id], f.score, f.ranks, scores[f.chunk_id]) for f in fused])
 
 
 def _collapse_copies(hits: list[RetrievedChunk], overlap: float = 0.6) -> list[RetrievedChunk]:
