@@ -106,7 +106,7 @@ def _row(question: Question, answer: dict, hits: list[RetrievedChunk], latency_m
         "id": question.id,
         "question": question.question,
         "answer": answer["answer"],
-        "short_answer": answer.get("short_answer", ""),  # the span F1/EM judge, when the chain gives one
+        "short_answer": answer["short_answer"],  # what F1/EM judge, when there is one
         "refused": answer["refused"],
         "citations": answer["citations"],
         "warnings": answer["warnings"],

@@ -222,6 +222,8 @@ def test_a_retitled_chunk_is_embedded_again(small):
 def test_deleted_chunks_are_gone_from_reads_and_searches(small):
     gone = small.chunks_of(["a"])
     assert len(gone) == 2
+    for how in ("bm25", "dense"):  # found before, so not finding them after says something
+        assert {h.chunk.doc_id for h in search(small, how, "甲村户籍人口", 3)} >= {"a"}
     small.delete({c.chunk_id for c in gone})
     small.rebuild_bm25()
     assert small.count() == 1
