@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from eval.benchmarks import BenchSet, bench_set, first_by_hash, read_jsonl, salted_hash, tuning_set
 from eval.paths import SHARED_BENCHMARKS
 from eval.report import write_rows
@@ -214,8 +216,6 @@ def _cases(name: str, q: dict, row: dict) -> Iterator[Case]:
 def run_fit(settings: Settings, sets: Sequence[str], model_path: Path, shared: Path = SHARED_BENCHMARKS,
             progress: bool = False) -> dict:  # fmt: skip
     """Gather, fit, score the held-out part; write the model JSON and its Markdown rendering."""
-    import numpy as np
-
     started = time.perf_counter()
     gathered, infos = [], {}
     for name in sets:
@@ -266,8 +266,6 @@ def _fit(x, y) -> AnswerabilityModel:
 
 
 def _out_of_fold(x, y, groups: list[str], folds: int = 5):
-    import numpy as np
-
     fold = np.array([int(salted_hash(g, SALT), 16) % folds for g in groups])
     p = np.zeros(len(y))
     for f in range(folds):
@@ -278,8 +276,6 @@ def _out_of_fold(x, y, groups: list[str], folds: int = 5):
 
 def _threshold(p, y) -> float:
     """The highest threshold at which at most MAX_FALSE_REFUSALS of answerable questions fall below."""
-    import numpy as np
-
     positives = np.sort(p[y == 1])
     allowed = int(math.floor(MAX_FALSE_REFUSALS * len(positives)))  # these many may be refused
     return round(float(positives[allowed]) if allowed < len(positives) else 0.5, 4)
@@ -324,8 +320,6 @@ def _auc(p, y) -> float:
 
 def _curve(p, y) -> list[dict]:
     """Refusal recall at chosen false-refusal rates on held-out questions."""
-    import numpy as np
-
     rows = []
     positives = np.sort(p[y == 1])
     for rate in (0.01, 0.02, 0.05, 0.10, 0.15, 0.20, 0.30):
