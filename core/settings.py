@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         description="The fitted answerability model; the chain refuses below its threshold.",
     )
 
+    eval_cache_dir: Path | None = Field(
+        None,
+        description="Where evaluation keeps the indexes it builds from benchmark files, named by a hash of "
+        "the files, the ingest code and its settings; unset: the data dir. CI points it outside the checkout.",
+    )
+
     admin_password: str | None = None
     prompts_dir: Path = REPO_ROOT / "prompts"
 
