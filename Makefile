@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m models.e5_convert
+	$(BIN)/python -m models.onnx_export
 	touch $@
 
 run: install

@@ -11,7 +11,9 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from core.errors import ConfigError
 from index.bm25 import Bm25Index
+from index.embedding import LEGACY_IDENTITY, embedding_identity
 from index.search import ScoredChunk, SearchFilter
 from index.text.dates import date_bound, date_int
 from index.text.script import to_simplified
@@ -19,6 +21,7 @@ from index.types import Chunk, doc_id_of
 from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
+IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vectors came from
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 Progress = Callable[[int], None]
 
@@ -90,6 +93,18 @@ def _exclusion(doc_ids: tuple[str, ...], operator: str) -> dict:
     return {joined: [{"doc_id": {operator: ids}}, {"canonical_doc_id": {operator: ids}}]}
 
 
+def _check_identity(settings: Settings, collection_metadata: dict) -> None:
+    """Refuse a collection whose vectors another model or backend made: mixed vectors rank silently wrong."""
+    stored = collection_metadata.get(IDENTITY_KEY, LEGACY_IDENTITY)
+    wanted = embedding_identity(settings)
+    if stored != wanted:
+        raise ConfigError(
+            f"the index at {settings.data_dir} (collection {settings.collection}) was embedded with {stored}, "
+            f"but the settings embed with {wanted}: set POLICYQA_EMBEDDING_MODEL/POLICYQA_EMBEDDING_BACKEND "
+            "back, or ingest into a new POLICYQA_DATA_DIR"
+        )
+
+
 def _places_of(meta: dict) -> tuple[str, ...]:
     return tuple(p for p in meta.get("places", "").split(_PLACE_SEPARATOR) if p)
 
@@ -111,9 +126,11 @@ class ChunkStore:
             collection_name=settings.collection,
             embedding_function=embeddings,
             collection_configuration={"hnsw": {"space": "cosine"}},
+            collection_metadata={IDENTITY_KEY: embedding_identity(settings)},  # kept from creation on
         )
         # The raw collection, for count and metadata updates; no embedding function, as langchain-chroma does.
         self._collection = client.get_collection(settings.collection, embedding_function=None)
+        _check_identity(settings, self._collection.metadata or {})
         self._bm25_dir = settings.bm25_dir
         self._bm25: Bm25Index | None = None
 
