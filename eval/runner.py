@@ -8,6 +8,7 @@ does not depend on k, so this is exactly what the chain would have retrieved).
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -43,8 +44,9 @@ def target_for(settings: Settings, docs: Path | None) -> Target:
     None: the index in the data dir."""
     if docs is None:
         return Target(settings, (SAMPLE_ARTICLES,), only_if_empty=True)
-    where = {"data_dir": settings.eval_cache_dir or settings.data_dir, "collection": docs_collection(docs, settings)}
-    return Target(settings.model_copy(update=where), (docs,))
+    root = settings.eval_cache_dir or settings.data_dir
+    name = docs_collection(docs, settings)
+    return Target(settings.model_copy(update={"data_dir": root, "collection": name}), (_stored_copy(docs, root, name),))
 
 
 def docs_collection(docs: Path, settings: Settings) -> str:
@@ -53,6 +55,21 @@ def docs_collection(docs: Path, settings: Settings) -> str:
     with the same documents (NCPQA's CI and tuning samples both hold all 599) share one."""
     key = files_fingerprint(docs) + ingest_fingerprint(settings)
     return f"bench_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+
+
+def _stored_copy(docs: Path, root: Path, name: str) -> Path:
+    """The documents copied beside the collection they fill, under its name. The catalog knows a
+    file by its path, so the same documents read from another checkout (or another sample's
+    file) would otherwise be ingested again into the collection that already holds them."""
+    folder = root / "documents" / name
+    copy = folder / ("documents" + docs.suffix)
+    if not folder.exists():
+        partial = folder.with_name(name + ".partial")  # renamed whole: a stopped run leaves no half copy
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        (shutil.copytree if docs.is_dir() else shutil.copyfile)(docs, partial / copy.name)
+        partial.rename(folder)
+    return copy
 
 
 def ensure_ingested(idx: Index, target: Target, progress: bool = False) -> dict:
