@@ -8,6 +8,8 @@
   several ``来源`` lines the last one wins: a republishing platform prints its own line in the
   page header (``来源：澎湃新闻·澎湃号·政务``) and credits the original publisher at the end
   (``来源：中国城市报“城市党建”周刊`` before ``原标题``), and the original is what a cadre cites.
+* Official documents (``index.official``): the date of issue and the issuing body, when the
+  text has a document number or a red header, stand in for a date and source found otherwise.
 * Places: names with an administrative suffix (市 区 县 镇 街道 社区 村), in simplified
   script, most frequent first. See ``_places``.
 
@@ -26,6 +28,7 @@ import jieba.posseg
 
 from index.articles import Article
 from index.clean import DATE_LINE, FULL_DATE, normalise_line
+from index.official import OfficialHeader, read_header
 from index.text.chars import HAN, HAN_CHAR
 from index.text.places import ARTICLE_PLACE_SUFFIX
 from index.text.script import to_simplified
@@ -36,6 +39,7 @@ class ArticleMeta:
     date: str | None  # ISO yyyy-mm-dd
     source: str | None
     places: tuple[str, ...]
+    official: OfficialHeader = OfficialHeader()  # number, issuer, title and date of an official document
 
 
 MAX_PLACES = 8
@@ -59,7 +63,14 @@ def extract_metadata(raw: str, article: Article) -> ArticleMeta:
     """Metadata of ``article``; ``raw`` is the file text it was cleaned from."""
     lines = [line for line in map(normalise_line, raw.splitlines()) if line]
     simplified = [to_simplified(line) for line in lines]  # one pattern for 發布時間 and 发布时间
-    return ArticleMeta(date=_date(simplified), source=_source(lines), places=_places(to_simplified(article.body)))
+    official = read_header(lines)
+    return ArticleMeta(
+        # An official document's date of issue is its date; its issuer is the source a cadre cites.
+        date=official.date or _date(simplified),
+        source=_source(lines) or official.issuer,
+        places=_places(to_simplified(article.body)),
+        official=official,
+    )
 
 
 # --- date -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
-from index.types import Chunk
+from index.types import Chunk, Provenance
 from index.search import SearchFilter
 from rag.question import QuestionAnalysis
 
@@ -39,6 +39,7 @@ class Citation:
     start: int  # span of the chunk in the cleaned article
     end: int
     quote: str = ""  # the sentence(s) of ``text`` the answer relies on, for highlighting
+    provenance: Provenance | None = None  # pages (and OCR confidence) of a chunk of a PDF or scan
 
     @classmethod
     def of(cls, n: int, chunk: Chunk, quote: str = "") -> Citation:
@@ -54,6 +55,7 @@ class Citation:
             start=chunk.start,
             end=chunk.end,
             quote=quote,
+            provenance=chunk.provenance,
         )
 
 
