@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # OCR (index/ocr) reads images and the PDF pages whose text layer is missing or garbled.
     ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution PDF pages are rendered at for OCR.")
     ocr_min_page_chars: int = Field(
-        20, ge=0, description="A PDF page whose text layer has fewer characters than this is OCR'd."
+        10, ge=0, description="A PDF page whose text layer has fewer characters than this is OCR'd."
     )
     ocr_low_confidence: float = Field(
         0.9, ge=0, le=1, description="OCR lines scored under this are flagged as doubtful in citations."

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from index.types import Page, Provenance
 
+_CLOSERS = frozenset("。，、；：？！…”’）》」』】%％.,;:?!)")
 _LOOKAHEAD = 100  # letters and digits a line may sit past the one before (a dropped line or two)
 
 
@@ -32,12 +33,19 @@ def page_metadata(body: str, pages: Sequence[Page]) -> dict:
             at = keys.find(key, cursor, cursor + len(key) + _LOOKAHEAD) if key else -1
             if at < 0:
                 continue
-            start, end = offsets[at], offsets[at + len(key) - 1] + 1
+            start, end = offsets[at], _past_closers(body, offsets[at + len(key) - 1] + 1)
             cursor = at + len(key)
             starts.setdefault(page.number, start)
             if line.confidence is not None:
                 ocr_lines.append([start, end, line.confidence])
     return {"page_starts": [[offset, number] for number, offset in starts.items()], "ocr_lines": ocr_lines}
+
+
+def _past_closers(text: str, end: int) -> int:
+    """A line's end moved over the marks that close it (。”）), which are not letters."""
+    while end < len(text) and text[end] in _CLOSERS:
+        end += 1
+    return end
 
 
 def _letters(text: str) -> tuple[str, list[int]]:
@@ -74,6 +82,7 @@ def provenance(metadata: dict, text: str, start: int, low_confidence: float) -> 
         last_page=page_at(end - 1),
         ocr_confidence=round(_weighted([(e - s, c) for s, e, c in lines]), 3) if lines else None,
         doubtful=tuple(text[s - start : e - start] for s, e, c in lines if c < low_confidence),
+        breaks=tuple((offset - start, page) for offset, page in page_starts if start < offset < end),
     )
 
 

@@ -59,6 +59,7 @@ def _provenance_fields(found: Provenance | None) -> dict:
         "last_page": found.last_page,
         "ocr_confidence": -1.0 if found.ocr_confidence is None else found.ocr_confidence,
         "ocr_doubtful": _DOUBT_SEPARATOR.join(found.doubtful),
+        "page_breaks": " ".join(f"{offset}:{page}" for offset, page in found.breaks),
     }
 
 
@@ -72,6 +73,7 @@ def _provenance_of(meta: dict) -> Provenance | None:
         last_page=int(meta.get("last_page", meta["page"])),
         ocr_confidence=None if confidence < 0 else confidence,
         doubtful=tuple(doubtful.split(_DOUBT_SEPARATOR)) if doubtful else (),
+        breaks=tuple(tuple(map(int, pair.split(":"))) for pair in meta.get("page_breaks", "").split()),
     )
 
 

@@ -7,7 +7,7 @@ article in its original script and ``metadata`` holds what ``index.documents`` a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -69,10 +69,20 @@ class Provenance:
     last_page: int
     ocr_confidence: float | None = None  # mean over its OCR'd characters; None for a text layer
     doubtful: tuple[str, ...] = ()  # its OCR lines scored under the low-confidence threshold
+    breaks: tuple[tuple[int, int], ...] = ()  # (offset in the chunk's text, page) where a later page begins
 
     @property
     def pages(self) -> str:
         return str(self.page) if self.page == self.last_page else f"{self.page}-{self.last_page}"
+
+    def narrowed(self, start: int, end: int) -> Provenance:
+        """The pages of the part ``[start, end)`` of the chunk's text, such as the sentence an answer quotes."""
+
+        def page_at(position: int) -> int:
+            return next((page for offset, page in reversed(self.breaks) if offset <= position), self.page)
+
+        inside = tuple((offset - start, page) for offset, page in self.breaks if start < offset < end)
+        return replace(self, page=page_at(start), last_page=page_at(max(start, end - 1)), breaks=inside)
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,33 @@ class Citation:
             start=chunk.start,
             end=chunk.end,
             quote=quote,
-            provenance=chunk.provenance,
+            provenance=_quoted_pages(chunk, quote),
         )
+
+
+def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Where the quoted sentences (joined by newlines) sit in ``text``, merged and in order."""
+    spans = []
+    for sentence in filter(None, (s.strip() for s in quote.split("\n"))):
+        at = text.find(sentence)
+        if at >= 0:
+            spans.append((at, at + len(sentence)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _quoted_pages(chunk: Chunk, quote: str) -> Provenance | None:
+    """The chunk's provenance narrowed to the pages its quoted sentences are on, so a citation names them."""
+    found = chunk.provenance
+    spans = quote_spans(chunk.text, quote)
+    if found is None or not spans:
+        return found
+    return found.narrowed(spans[0][0], spans[-1][1])
 
 
 @dataclass

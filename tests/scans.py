@@ -112,3 +112,11 @@ def write_pdf(images: list[Image.Image], path: Path, dpi: int = 200) -> Path:
     """An image-only PDF, one page per image."""
     images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return path
+
+
+def char_accuracy(read: str, truth: str) -> float:
+    """1 - edit distance / length of the truth, both without whitespace."""
+    from rapidfuzz.distance import Levenshtein
+
+    read, truth = "".join(read.split()), "".join(truth.split())
+    return 1 - Levenshtein.distance(read, truth) / len(truth)

@@ -6,8 +6,9 @@ page furniture. The rules, for printed Chinese official documents and their phot
 * Furniture: in the top and bottom ``_BAND`` of a page, a page number (``— 3 —``, ``第3页``,
   ``3/12``) is dropped, and so is a line that recurs there (digits aside) on at least two pages
   and half of them: a running header or footer. A red header (``…文件``) occurs once and stays.
-* Reading order (recursive XY-cut): a region is split at a vertical gap at least one line high
-  wide, if any (columns, read left to right), else at its widest horizontal gap (top to bottom).
+* Reading order (recursive XY-cut): a region is split at its widest vertical gap at least one
+  line high wide, if the two sides run beside each other (columns, read left to right), else at
+  its widest horizontal gap (top to bottom).
 * Paragraphs: a line starts one when it opens a column, is indented, follows a line that stopped
   short of the column's right edge, or sits more than a line height below the one before.
 """
@@ -145,12 +146,20 @@ def _reading_order(
     cut = _widest_gap([(line.x0, line.x1) for line in lines], unit)
     if cut is not None:
         parts = [[line for line in lines if line.x1 <= cut], [line for line in lines if line.x1 > cut]]
-        return [pair for part in parts for pair in _reading_order(part, unit, _bounds(part))]
+        if _side_by_side(*parts):
+            return [pair for part in parts for pair in _reading_order(part, unit, _bounds(part))]
     cut = _widest_gap([(line.y0, line.y1) for line in lines], 0.0)
     if cut is None:  # overlapping boxes of one row
         return [(line, column) for line in sorted(lines, key=lambda line: line.x0)]
     parts = [[line for line in lines if line.y1 <= cut], [line for line in lines if line.y1 > cut]]
     return [pair for part in parts for pair in _reading_order(part, unit, column)]
+
+
+def _side_by_side(left: list[_Line], right: list[_Line]) -> bool:
+    """Columns run beside each other; a signature at the right above a note at the left does not."""
+    top, bottom = max(min(l.y0 for l in left), min(l.y0 for l in right)), min(max(l.y1 for l in left), max(l.y1 for l in right))
+    shorter = min(max(l.y1 for l in side) - min(l.y0 for l in side) for side in (left, right))
+    return bottom - top > shorter / 2
 
 
 def _widest_gap(spans: list[tuple[float, float]], min_width: float) -> float | None:
