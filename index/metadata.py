@@ -2,7 +2,8 @@
 
 * Date: only a full date (year, month and day) counts; ``6月13日`` alone gives None. A date on
   a labelled line (``发布时间：…``, ``来源：… 2020-09-11``) wins; otherwise the last line that is
-  nothing but a date (news pages print it under the headline or at the end). Dates inside body
+  nothing but a date (news pages print it under the headline or at the end; a document's
+  signature, in Chinese numerals too: 二〇二三年三月十五日). Dates inside body
   sentences are event dates, not the article's.
 * Source: a labelled ``来源`` line wins over a reporter credit (``■新快报记者`` -> 新快报). With
   several ``来源`` lines the last one wins: a republishing platform prints its own line in the
@@ -28,7 +29,7 @@ import jieba.posseg
 
 from index.articles import Article
 from index.clean import DATE_LINE, FULL_DATE, normalise_line
-from index.official import OfficialHeader, read_header
+from index.official import OfficialHeader, numeral_date, read_header
 from index.text.chars import HAN, HAN_CHAR
 from index.text.places import ARTICLE_PLACE_SUFFIX
 from index.text.script import to_simplified
@@ -78,8 +79,13 @@ def extract_metadata(raw: str, article: Article) -> ArticleMeta:
 
 def _date(lines: list[str]) -> str | None:
     labelled = [found for line in lines if _DATE_LABEL.search(line) and (found := _full_date(line))]
-    standalone = [found for line in lines if DATE_LINE.match(line) and (found := _full_date(line))]
+    standalone = [found for line in lines if (found := _standalone_date(line))]
     return labelled[0] if labelled else standalone[-1] if standalone else None
+
+
+def _standalone_date(line: str) -> str | None:
+    """The date of a line that is nothing but one, in digits or in Chinese numerals (a document's signature)."""
+    return _full_date(line) if DATE_LINE.match(line) else numeral_date(line)
 
 
 def _full_date(text: str) -> str | None:

@@ -71,12 +71,19 @@ def _title(following: list[str]) -> str | None:
 
 def _date(line: str) -> str | None:
     if match := _DATE.match(line):
-        year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
-    elif match := _CN_DATE.match(line):
+        return _iso(int(match["y"]), int(match["m"]), int(match["d"]))
+    return numeral_date(line)
+
+
+def numeral_date(line: str) -> str | None:
+    """A line that is a date in Chinese numerals alone (二〇二三年三月十五日), as yyyy-mm-dd."""
+    if match := _CN_DATE.match(line):
         year = int("".join(str(_VALUES[char]) for char in match["y"]))
-        month, day = _small_number(match["m"]), _small_number(match["d"])
-    else:
-        return None
+        return _iso(year, _small_number(match["m"]), _small_number(match["d"]))
+    return None
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
     try:
         return date(year, month, day).isoformat()
     except ValueError:

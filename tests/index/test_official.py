@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from index.articles import Article
+from index.metadata import extract_metadata
 from index.official import OfficialHeader, read_header
 
 RED_HEADER = [
@@ -44,3 +46,8 @@ def test_a_text_that_is_no_official_document_gives_nothing(lines):
 @pytest.mark.parametrize(("date_line", "expected"), [("二〇二三年十二月三十一日", "2023-12-31"), ("二〇二三年二月三十日", None)])
 def test_numeral_dates_are_read_and_impossible_ones_are_not(date_line, expected):
     assert read_header(["东莞市人民政府办公室文件", date_line]).date == expected
+
+
+def test_a_signature_date_in_chinese_numerals_dates_any_text():
+    raw = "横沥镇污水处理设施改造工作进展。\n东莞市人民政府办公室\n二〇二三年三月十五日"
+    assert extract_metadata(raw, Article("", raw, 0)).date == "2023-03-15"
