@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     ocr_low_confidence: float = Field(
         0.9, ge=0, le=1, description="OCR lines scored under this are flagged as doubtful in citations."
     )
-    ocr_threads: int = Field(0, ge=0, description="onnxruntime threads for OCR; 0 uses every core.")
+    # One thread leaves the other core to questions while a long scan is read (bench/ocr.py has both).
+    ocr_threads: int = Field(1, ge=0, description="onnxruntime threads for OCR; 0 uses every core.")
 
     retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50)

@@ -207,7 +207,9 @@ def _load_pdf(path: Path, data: bytes, ocr: PageReader | None) -> list[SourceTex
         title = reader.metadata.title if reader.metadata else None
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise LoadError(path, f"not a readable PDF ({exc})") from exc
-    pages = [Page(n, tuple(PageLine(line) for line in text.splitlines() if line.strip())) for n, text in enumerate(layers, 1)]
+    pages = [
+        Page(n, tuple(PageLine(line) for line in text.splitlines() if line.strip())) for n, text in enumerate(layers, 1)
+    ]
     scanned = [page.number for page in pages if ocr and not _usable_layer(layers[page.number - 1], ocr)]
     if scanned:
         try:

@@ -29,7 +29,9 @@ _ISSUER = re.compile(rf"^[{HAN}（）]{{2,40}}(?:人民政府|政府|办公厅|�
 _KIND = re.compile(r"(?:通知|通报|意见|办法|决定|方案|规定|规划|细则|报告|批复|请示|函|公告|通告|纪要|决议|命令)$")
 _VALUES = {char: value for value, char in enumerate("〇一二三四五六七八九")} | {"零": 0}
 _DIGITS = "".join(_VALUES)
-_CN_DATE = re.compile(rf"^(?P<y>[{_DIGITS}]{{4}})\s*年\s*(?P<m>[{_DIGITS}十]{{1,2}})\s*月\s*(?P<d>[{_DIGITS}十]{{1,3}})\s*日$")
+_CN_DATE = re.compile(
+    rf"^(?P<y>[{_DIGITS}]{{4}})\s*年\s*(?P<m>[{_DIGITS}十]{{1,2}})\s*月\s*(?P<d>[{_DIGITS}十]{{1,3}})\s*日$"
+)
 _DATE = re.compile(r"^(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日$")
 _TITLE_MAX_CHARS = 60
 

@@ -80,7 +80,8 @@ def _straightened(boxes: Sequence[TextBox]) -> list[_Line]:
     for box in boxes:
         xs = [x * cos - y * sin for x, y in box.corners]
         ys = [x * sin + y * cos for x, y in box.corners]
-        lines.append(_Line(_NUMERAL_ZERO.sub("〇", box.text.strip()), box.confidence, min(xs), min(ys), max(xs), max(ys)))
+        text = _NUMERAL_ZERO.sub("〇", box.text.strip())
+        lines.append(_Line(text, box.confidence, min(xs), min(ys), max(xs), max(ys)))
     return lines
 
 
@@ -157,9 +158,9 @@ def _reading_order(
 
 def _side_by_side(left: list[_Line], right: list[_Line]) -> bool:
     """Columns run beside each other; a signature at the right above a note at the left does not."""
-    top, bottom = max(min(l.y0 for l in left), min(l.y0 for l in right)), min(max(l.y1 for l in left), max(l.y1 for l in right))
-    shorter = min(max(l.y1 for l in side) - min(l.y0 for l in side) for side in (left, right))
-    return bottom - top > shorter / 2
+    spans = [(min(line.y0 for line in side), max(line.y1 for line in side)) for side in (left, right)]
+    overlap = min(end for _, end in spans) - max(start for start, _ in spans)
+    return overlap > min(end - start for start, end in spans) / 2
 
 
 def _widest_gap(spans: list[tuple[float, float]], min_width: float) -> float | None:
