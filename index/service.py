@@ -37,19 +37,21 @@ class Index:
     def ingest(
         self, paths: list[Path], prune: bool = False, progress: bool = False, on_page: PageProgress | None = None
     ) -> IngestReport:
-        """``progress`` shows bars on stderr (chunks embedded, pages OCR'd); ``on_page`` hears of each page OCR'd."""
-        with (
-            tqdm(desc="embedding", unit="chunk", disable=not progress) as bar,
-            tqdm(desc="OCR", unit="page", disable=not progress) as pages,
-        ):
+        """``progress`` shows bars on stderr (chunks embedded; pages OCR'd, one bar per scan);
+        ``on_page`` hears of each page OCR'd."""
+        bars: list[tqdm] = []
 
-            def page_read(done: int, total: int) -> None:
-                if done == 1:  # a new file
-                    pages.reset(total)
-                pages.update(1)
-                if on_page:
-                    on_page(done, total)
+        def page_read(done: int, total: int) -> None:
+            if progress:
+                if done == 1:
+                    bars.append(tqdm(desc="OCR", unit="page", total=total))
+                bars[-1].update(1)
+                if done == total:
+                    bars[-1].close()
+            if on_page:
+                on_page(done, total)
 
+        with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
             return Ingestor(self.settings, self.store, self.catalog, bar.update, page_read).run(paths, prune)
 
     def remove_file(self, path: str) -> list[str]:
