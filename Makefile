@@ -3,9 +3,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test browser eval
+.PHONY: install run test browser eval ocr-libs
 
-install: $(VENV)/.installed
+install: ocr-libs $(VENV)/.installed
+
+# OpenCV, which RapidOCR installs, loads libGL and glib even without a screen.
+ocr-libs:
+	ldconfig -p | grep -q libGL.so.1 && ldconfig -p | grep -q libgthread-2.0.so.0 || \
+	  { apt-get update && apt-get install -y libgl1 libglib2.0-0; }
 
 # torch first and pinned: an unpinned torch pulls gigabytes of CUDA wheels.
 $(VENV)/.installed: pyproject.toml

@@ -177,9 +177,12 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_answer(answer) -> None:
+    from webui.render import provenance_label
+
     print(answer.answer)
     for c in answer.shown:
-        print(f"\n[{c.n}] 《{c.title}》 {c.date or '日期不详'} {c.source or ''}\n    {c.quote or c.text}")
+        where = f" {provenance_label(c.provenance)}" if c.provenance else ""
+        print(f"\n[{c.n}] 《{c.title}》 {c.date or '日期不详'} {c.source or ''}{where}\n    {c.quote or c.text}")
     for warning in answer.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 
