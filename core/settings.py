@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     )
 
     admin_password: str | None = None
+    api_token: str | None = Field(None, description="When set, /api and /v1 calls must send it as a bearer token.")
     prompts_dir: Path = REPO_ROOT / "prompts"
 
     @property

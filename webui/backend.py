@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
 from index.pipeline import IngestReport
 from index.search import SearchFilter
@@ -24,18 +25,21 @@ T = TypeVar("T")
 
 
 class Backend:
-    """Every catalog read and every index change runs on one dedicated thread.
+    """The index and chain of one server process, shared by the UI and the HTTP API.
+
+    ``embeddings``, when given, replaces the configured model (tests use a fast deterministic one).
+    Every catalog read and every index change runs on one dedicated thread.
 
     The catalog's SQLite connection may only be used by the thread that opened it, while UI
     events run on a pool of threads; one thread also keeps an upload and a removal from
     interleaving. Answering reads only Chroma and BM25 and runs on the caller's thread.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
         self.settings = settings
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policyqa-index")
         self._changes = 0
-        self._index: Index = self._run(lambda: Index(settings))
+        self._index: Index = self._run(lambda: Index(settings, embeddings))
         self.retriever = build_retriever(settings, self._index.store)
         self.chain = build_chain(settings, self.retriever)
 
