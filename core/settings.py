@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         description="Where the converted default embedding model is written once.",
     )
     collection: str = Field("policyqa", description="Chroma collection (and BM25 index) name.")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a `chroma run` server; unset: Chroma embedded in data_dir."
+    )
 
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL,

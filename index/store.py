@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import chromadb
+from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
@@ -16,6 +18,7 @@ from index.search import ScoredChunk, SearchFilter
 from index.text.dates import date_bound, date_int
 from index.text.script import to_simplified
 from index.types import Chunk, doc_id_of
+from core.errors import StoreUnreachable
 from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
@@ -90,6 +93,20 @@ def _exclusion(doc_ids: tuple[str, ...], operator: str) -> dict:
     return {joined: [{"doc_id": {operator: ids}}, {"canonical_doc_id": {operator: ids}}]}
 
 
+def _chroma_client(settings: Settings) -> ClientAPI:
+    """A client of the Chroma server at ``chroma_url`` when one is set, else Chroma embedded in data_dir."""
+    quiet = ChromaSettings(anonymized_telemetry=False)
+    if not settings.chroma_url:
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=quiet)
+    url = urlsplit(settings.chroma_url)
+    https = url.scheme == "https"
+    try:
+        return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or (443 if https else 80),
+                                   ssl=https, settings=quiet)  # fmt: skip
+    except ValueError as err:  # what chromadb raises when nothing answers
+        raise StoreUnreachable(f"no Chroma server answers at {settings.chroma_url}: {err}") from err
+
+
 def _places_of(meta: dict) -> tuple[str, ...]:
     return tuple(p for p in meta.get("places", "").split(_PLACE_SEPARATOR) if p)
 
@@ -103,9 +120,7 @@ class ChunkStore:
     """
 
     def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
-        client = chromadb.PersistentClient(
-            path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
-        )
+        client = _chroma_client(settings)
         self._vectors = Chroma(
             client=client,
             collection_name=settings.collection,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app import build_server
 from index.service import open_index
-from tests.conftest import ARTICLES, make_settings
+from tests.conftest import ARTICLES, free_port, make_settings
 from tests.fakes import HashEmbeddings
 from webui.backend import Backend
 
@@ -43,16 +42,10 @@ def client(app) -> TestClient:
     return TestClient(app, headers=AUTH)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="package")
 def live_url(app) -> Iterator[str]:
     """The same app served by uvicorn on a loopback port, in a thread of this process."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
