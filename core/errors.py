@@ -36,3 +36,9 @@ class StoreUnreachable(PolicyQAError):
     """The configured Chroma server did not answer."""
 
     exit_code = 3
+
+
+class IndexBusy(PolicyQAError):
+    """Another process is changing the index: ingest and removal take turns."""
+
+    exit_code = 4

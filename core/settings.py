@@ -78,5 +78,9 @@ class Settings(BaseSettings):
         return self.data_dir / "bm25" / self.collection
 
     @property
+    def write_lock_path(self) -> Path:
+        return self.data_dir / "write.lock"
+
+    @property
     def manifest_path(self) -> Path:
         return self.data_dir / f"{self.collection}.manifest.sqlite"

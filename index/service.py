@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
@@ -15,6 +16,7 @@ from index.catalog import Catalog
 from index.embedding import build_embeddings, lazy_embeddings
 from index.pipeline import IngestReport, Ingestor, forget_file
 from index.store import ChunkStore
+from core.errors import IndexBusy
 from core.settings import Settings
 
 
@@ -34,7 +36,7 @@ class Index:
         self.catalog.close()
 
     def ingest(self, paths: list[Path], prune: bool = False, progress: bool = False) -> IngestReport:
-        with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
+        with self._writing(), tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
             return Ingestor(self.settings, self.store, self.catalog, bar.update).run(paths, prune)
 
     def remove_file(self, path: str) -> list[str]:
@@ -42,9 +44,25 @@ class Index:
 
         Copies of those articles are re-pointed at one that remains.
         """
-        doc_ids, _ = forget_file(self.catalog, self.store, path)
-        self.store.rebuild_bm25()
+        with self._writing():
+            doc_ids, _ = forget_file(self.catalog, self.store, path)
+            self.store.rebuild_bm25()
         return doc_ids
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time per data_dir: a second process's ingest or removal stops at once."""
+        lock = FileLock(self.settings.write_lock_path)
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            raise IndexBusy(
+                f"another process is changing the index at {self.settings.data_dir}; run again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def documents(self) -> list[Document]:
         return self.catalog.documents()

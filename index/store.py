@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ from core.errors import StoreUnreachable
 from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
+_VERSION_KEY = "policyqa_version"  # collection metadata: which BM25 build matches the stored chunks
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 Progress = Callable[[int], None]
 
@@ -129,8 +132,10 @@ class ChunkStore:
         )
         # The raw collection, for count and metadata updates; no embedding function, as langchain-chroma does.
         self._collection = client.get_collection(settings.collection, embedding_function=None)
+        self._client = client
         self._bm25_dir = settings.bm25_dir
         self._bm25: Bm25Index | None = None
+        self._bm25_lock = threading.Lock()  # one thread reloads a stale BM25, the others wait for it
 
     def count(self) -> int:
         return self._collection.count()
@@ -263,19 +268,37 @@ class ChunkStore:
                 self._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
 
     def rebuild_bm25(self) -> None:
-        """Rebuild BM25 from what Chroma holds, so the two cannot drift apart."""
-        ids, texts = [], []
-        for page in self._pages(["documents"]):
-            ids += page["ids"]
-            texts += page["documents"]
-        self._bm25 = Bm25Index.build(ids, texts)
-        self._bm25.save(self._bm25_dir)
+        """Rebuild BM25 from what Chroma holds, so the two cannot drift apart, and publish it as
+        the collection's new version: every other process sharing the collection follows."""
+        bm25 = self._bm25_of_collection(uuid.uuid4().hex)
+        bm25.save(self._bm25_dir)  # before publishing, so a process sharing this data_dir finds it there
+        self._collection.modify(metadata={_VERSION_KEY: bm25.version})
+        self._bm25 = bm25
+
+    def version(self) -> str:
+        """The collection's version, set by the last BM25 rebuild of any process: one cheap read."""
+        metadata = self._client.get_collection(self._collection.name, embedding_function=None).metadata
+        return str((metadata or {}).get(_VERSION_KEY, ""))
 
     def bm25_missing(self) -> bool:
         """Chunks are stored but no BM25 index was ever written for them."""
         return self._bm25_index().model is None and self.count() > 0
 
+    def _bm25_of_collection(self, version: str) -> Bm25Index:
+        ids, texts = [], []
+        for page in self._pages(["documents"]):
+            ids += page["ids"]
+            texts += page["documents"]
+        return Bm25Index.build(ids, texts, version)
+
     def _bm25_index(self) -> Bm25Index:
-        if self._bm25 is None:
-            self._bm25 = Bm25Index.load(self._bm25_dir)
-        return self._bm25
+        """BM25 of the collection's current version: kept while the version holds, else read from
+        disk if the files there are of it, else rebuilt from Chroma (another machine changed it)."""
+        current = self.version()
+        if self._bm25 is not None and self._bm25.version == current:
+            return self._bm25
+        with self._bm25_lock:
+            if self._bm25 is None or self._bm25.version != current:
+                on_disk = Bm25Index.load(self._bm25_dir)
+                self._bm25 = on_disk if on_disk.version == current else self._bm25_of_collection(current)
+            return self._bm25

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from core.errors import BackendUnreachable, EmptyIndexError, PolicyQAError, StoreUnreachable
+from core.errors import BackendUnreachable, EmptyIndexError, IndexBusy, PolicyQAError, StoreUnreachable
 from index.search import SearchFilter
 from policyqa import openai_compat
 from rag.study import to_markdown
@@ -164,7 +164,7 @@ def models() -> dict:
     return openai_compat.models()
 
 
-_STATUS = {EmptyIndexError: 409, BackendUnreachable: 503, StoreUnreachable: 503}
+_STATUS = {EmptyIndexError: 409, IndexBusy: 409, BackendUnreachable: 503, StoreUnreachable: 503}
 
 
 def _policyqa_error(_: Request, err: Exception) -> JSONResponse:

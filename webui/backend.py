@@ -52,9 +52,10 @@ class Backend:
         return self._worker.submit(task).result()
 
     @property
-    def changes(self) -> int:
-        """How many uploads and removals have run: a listing read at an older count may be out of date."""
-        return self._changes
+    def changes(self) -> tuple[int, str]:
+        """The uploads and removals run here, and the store's version (which any process's change
+        moves on): a listing read at other values may be out of date."""
+        return self._changes, self._index.store.version()
 
     def _change(self, task: Callable[[], T]) -> T:
         """Run a change of the library on the index thread and count it, even one that failed part way."""

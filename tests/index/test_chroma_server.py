@@ -67,3 +67,19 @@ def test_ingest_and_ask_through_a_chroma_server_survive_its_restart(tmp_path):
         ask(settings)
     with chroma_server(tmp_path / "chroma", port):
         assert ask(settings) == (answer, count)
+
+
+def test_a_process_on_another_data_dir_follows_ingests_through_the_server(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    writer = make_settings(tmp_path / "writer", chroma_url=url)
+    reader = make_settings(tmp_path / "reader", chroma_url=url, retriever="bm25")
+    with chroma_server(tmp_path / "chroma", port), open_index(reader, HashEmbeddings()) as idx:
+        chain = build_chain(reader, build_retriever(reader, idx.store))
+        assert chain.ask(QUESTION).refused  # nothing stored yet
+        with open_index(writer, HashEmbeddings()) as writing:
+            writing.ingest([ARTICLES])
+        answer = chain.ask(QUESTION)  # the same chain, BM25 only: it followed the writer's ingest
+        assert "1867人" in answer.answer
+        assert sorted(idx.store.bm25_ids()) == sorted(c.chunk_id for c in idx.store.chunks())
+        assert not reader.bm25_dir.exists()  # rebuilt from the server in memory, never written here

@@ -245,3 +245,14 @@ def test_an_excluded_article_and_its_near_copies_are_never_found(tmp_path):
         kept = {h.chunk.doc_id for h in search(store, how, "东华村户籍人口", 10, SearchFilter(exclude_doc_ids=("a",)))}
         assert {"a", "b"} <= everything, how
         assert kept and not kept & {"a", "b"}, how
+
+
+def test_a_second_store_on_the_collection_follows_a_rebuild_by_the_first(small, tmp_path):
+    other = ChunkStore(make_settings(tmp_path), HashEmbeddings())  # as another process on this data_dir would
+    assert [h.chunk.doc_id for h in search(other, "bm25", "乙社区网格", 1)] == ["b"]
+    version = other.version()
+    small.add([chunk("c", "丙镇建成智慧养老服务中心，床位120张。")])
+    small.rebuild_bm25()
+    assert other.version() != version
+    assert [h.chunk.doc_id for h in search(other, "bm25", "丙镇养老服务中心", 1)] == ["c"]
+    assert sorted(other.bm25_ids()) == sorted(small.bm25_ids())
