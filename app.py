@@ -135,6 +135,7 @@ def build_server(backend: Backend) -> FastAPI:
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     backend = Backend(settings)
     try:
+        backend.warm_up()
         uvicorn.run(build_server(backend), host=host, port=port)
     finally:
         backend.close()

@@ -81,4 +81,7 @@ class Bm25Index:
         ids = json.loads(ids_file.read_text(encoding="utf-8"))
         version_file = folder / _VERSION_FILE
         version = version_file.read_text(encoding="utf-8") if version_file.exists() else ""
-        return cls(ids, bm25s.BM25.load(str(folder)) if ids else None, version)
+        # Memory-mapped: a cold start reads only the pages a search touches, and processes on one
+        # machine share them. A rebuild swaps the folder; a mapped old copy stays valid until dropped.
+        model = bm25s.BM25.load(str(folder), mmap=True) if ids else None
+        return cls(ids, model, version)

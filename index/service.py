@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 from langchain_core.documents import Document
@@ -14,10 +15,12 @@ from tqdm import tqdm
 
 from index.catalog import Catalog
 from index.embedding import build_embeddings, lazy_embeddings
-from index.pipeline import IngestReport, Ingestor, forget_file
 from index.store import ChunkStore
 from core.errors import IndexBusy
 from core.settings import Settings
+
+if TYPE_CHECKING:  # the ingest machinery (loaders, cleaning, MinHash) loads only when something is written
+    from index.pipeline import IngestReport
 
 
 class Index:
@@ -36,6 +39,8 @@ class Index:
         self.catalog.close()
 
     def ingest(self, paths: list[Path], prune: bool = False, progress: bool = False) -> IngestReport:
+        from index.pipeline import Ingestor
+
         with self._writing(), tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
             return Ingestor(self.settings, self.store, self.catalog, bar.update).run(paths, prune)
 
@@ -44,6 +49,8 @@ class Index:
 
         Copies of those articles are re-pointed at one that remains.
         """
+        from index.pipeline import forget_file
+
         with self._writing():
             doc_ids, _ = forget_file(self.catalog, self.store, path)
             self.store.rebuild_bm25()

@@ -68,6 +68,11 @@ class Backend:
 
         return self._run(counted)
 
+    def warm_up(self) -> None:
+        """Load the embedding model, jieba and BM25 now: before the first user waits for them, and
+        before concurrent first questions each load their own copy."""
+        self.chain.ask("预热")
+
     def close(self) -> None:
         self._run(self._index.close)
         self._worker.shutdown()
