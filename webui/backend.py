@@ -19,6 +19,7 @@ from index.service import Index
 from policyqa.factory import build_chain, build_retriever, build_study_llm
 from core.settings import Settings
 from rag.chain import Event
+from rag.question import analyse
 from rag.study import StudyPack, build_study_pack
 
 T = TypeVar("T")
@@ -71,7 +72,8 @@ class Backend:
     def warm_up(self) -> None:
         """Load the embedding model, jieba and BM25 now: before the first user waits for them, and
         before concurrent first questions each load their own copy."""
-        self.chain.ask("预热")
+        analyse("预热")  # jieba's dictionary
+        self.retriever.retrieve("预热")  # the model and BM25; no generator: an LLM endpoint is not called
 
     def close(self) -> None:
         self._run(self._index.close)
