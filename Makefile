@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m models.e5_convert
+	$(BIN)/python -m models.onnx_export
 	touch $@
 
 run: install
@@ -30,6 +31,9 @@ browser:
 	  { apt-get update && apt-get install -y chromium chromium-driver fonts-wqy-microhei; }
 
 # The quality gate CI runs after the tests: every set with every retriever, one table, thresholds.
+# Built benchmark indexes are kept outside the checkout, named by the hash of their documents and
+# of the ingest code, so a fresh clone embeds only what changed.
+eval: export POLICYQA_EVAL_CACHE_DIR ?= $(HOME)/.cache/policyqa/eval
 eval: install
 	$(BIN)/policyqa eval-bench --out eval/runs/ci
 	$(BIN)/policyqa eval-gate eval/runs/ci/report.json --thresholds eval/thresholds.toml

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     query_prefix: str = Field("query: ", description="Prepended to questions before embedding (e5 contract).")
     passage_prefix: str = Field("passage: ", description="Prepended to chunks before embedding (e5 contract).")
     embed_batch_size: int = Field(32, ge=1)
+    # Vectors from different backends differ slightly, so a collection records the one it was built with.
+    embedding_backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description="How the model runs: torch fp32, torch under bf16 autocast, ONNX Runtime fp32 or int8 "
+        "(the ONNX ones for the default model only, exported into its folder on first use).",
+    )
+    embedding_threads: int = Field(2, ge=1, description="ONNX Runtime intra-op threads (torch uses every core).")
 
     chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
     chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")
@@ -63,6 +70,12 @@ class Settings(BaseSettings):
     answerability_model: Path = Field(
         REPO_ROOT / "rag" / "answerability.json",
         description="The fitted answerability model; the chain refuses below its threshold.",
+    )
+
+    eval_cache_dir: Path | None = Field(
+        None,
+        description="Where evaluation keeps the indexes it builds from benchmark files, named by a hash of "
+        "the files, the ingest code and its settings; unset: the data dir. CI points it outside the checkout.",
     )
 
     admin_password: str | None = None

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from eval.paths import SAMPLE_ARTICLES
 from eval.questions import Question
 from eval.removal import library_texts, removal_questions
+from index.fingerprint import files_fingerprint, ingest_fingerprint
 from index.search import SearchFilter
 from index.service import Index, open_index
 from policyqa.factory import build_chain, build_retriever
@@ -39,16 +40,20 @@ class Target:
 
 
 def target_for(settings: Settings, docs: Path | None) -> Target:
-    """Documents given: a collection of their own. None: the index in the data dir."""
+    """Documents given: a collection of their own, in the eval cache when one is set.
+    None: the index in the data dir."""
     if docs is None:
         return Target(settings, (SAMPLE_ARTICLES,), only_if_empty=True)
-    return Target(settings.model_copy(update={"collection": docs_collection(docs)}), (docs,))
+    where = {"data_dir": settings.eval_cache_dir or settings.data_dir, "collection": docs_collection(docs, settings)}
+    return Target(settings.model_copy(update=where), (docs,))
 
 
-def docs_collection(docs: Path) -> str:
-    """``bench_<stem>_<hash of the path>``: two files with one stem must not share a collection."""
+def docs_collection(docs: Path, settings: Settings) -> str:
+    """``bench_<stem>_<hash>`` of the documents' content and the ingest code and settings: a
+    collection is reused only when it holds exactly what ingesting the files now would store."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", docs.stem).strip("_-")[:40] or "docs"
-    return f"bench_{stem}_{hashlib.sha1(str(docs.resolve()).encode()).hexdigest()[:8]}"
+    key = files_fingerprint(docs) + ingest_fingerprint(settings)
+    return f"bench_{stem}_{hashlib.sha1(key.encode()).hexdigest()[:12]}"
 
 
 def ensure_ingested(idx: Index, target: Target, progress: bool = False) -> dict:

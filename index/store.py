@@ -15,16 +15,18 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from core.errors import ConfigError, StoreUnreachable
 from index.bm25 import Bm25Index
+from index.embedding import LEGACY_IDENTITY, embedding_identity
 from index.search import ScoredChunk, SearchFilter
 from index.text.dates import date_bound, date_int
 from index.text.script import to_simplified
 from index.types import Chunk, doc_id_of
-from core.errors import StoreUnreachable
 from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
 _VERSION_KEY = "policyqa_version"  # collection metadata: which BM25 build matches the stored chunks
+IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vectors came from
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 Progress = Callable[[int], None]
 
@@ -110,6 +112,18 @@ def _chroma_client(settings: Settings) -> ClientAPI:
         raise StoreUnreachable(f"no Chroma server answers at {settings.chroma_url}: {err}") from err
 
 
+def _check_identity(settings: Settings, collection_metadata: dict) -> None:
+    """Refuse a collection whose vectors another model or backend made: mixed vectors rank silently wrong."""
+    stored = collection_metadata.get(IDENTITY_KEY, LEGACY_IDENTITY)
+    wanted = embedding_identity(settings)
+    if stored != wanted:
+        raise ConfigError(
+            f"the index at {settings.data_dir} (collection {settings.collection}) was embedded with {stored}, "
+            f"but the settings embed with {wanted}: set POLICYQA_EMBEDDING_MODEL/POLICYQA_EMBEDDING_BACKEND "
+            "back, or ingest into a new POLICYQA_DATA_DIR"
+        )
+
+
 def _places_of(meta: dict) -> tuple[str, ...]:
     return tuple(p for p in meta.get("places", "").split(_PLACE_SEPARATOR) if p)
 
@@ -129,10 +143,12 @@ class ChunkStore:
             collection_name=settings.collection,
             embedding_function=embeddings,
             collection_configuration={"hnsw": {"space": "cosine"}},
+            collection_metadata={IDENTITY_KEY: embedding_identity(settings)},  # kept from creation on
         )
         # The raw collection, for count and metadata updates; no embedding function, as langchain-chroma does.
         self._collection = client.get_collection(settings.collection, embedding_function=None)
         self._client = client
+        _check_identity(settings, self._collection.metadata or {})
         self._bm25_dir = settings.bm25_dir
         self._bm25: Bm25Index | None = None
         self._bm25_lock = threading.Lock()  # one thread reloads a stale BM25, the others wait for it
@@ -272,13 +288,17 @@ class ChunkStore:
         the collection's new version: every other process sharing the collection follows."""
         bm25 = self._bm25_of_collection(uuid.uuid4().hex)
         bm25.save(self._bm25_dir)  # before publishing, so a process sharing this data_dir finds it there
-        self._collection.modify(metadata={_VERSION_KEY: bm25.version})
+        # modify() replaces the whole metadata: the other keys (the embedding identity) go along.
+        self._collection.modify(metadata={**self._metadata(), _VERSION_KEY: bm25.version})
         self._bm25 = bm25
 
     def version(self) -> str:
         """The collection's version, set by the last BM25 rebuild of any process: one cheap read."""
-        metadata = self._client.get_collection(self._collection.name, embedding_function=None).metadata
-        return str((metadata or {}).get(_VERSION_KEY, ""))
+        return str(self._metadata().get(_VERSION_KEY, ""))
+
+    def _metadata(self) -> dict:
+        """The collection's metadata as stored now (the handle's copy is from when it was opened)."""
+        return self._client.get_collection(self._collection.name, embedding_function=None).metadata or {}
 
     def bm25_missing(self) -> bool:
         """Chunks are stored but no BM25 index was ever written for them."""

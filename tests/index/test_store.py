@@ -9,6 +9,7 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
+from core.errors import ConfigError
 from index.types import Chunk
 from index.text.script import to_simplified
 from index.search import ScoredChunk, SearchFilter
@@ -256,3 +257,13 @@ def test_a_second_store_on_the_collection_follows_a_rebuild_by_the_first(small, 
     assert other.version() != version
     assert [h.chunk.doc_id for h in search(other, "bm25", "丙镇养老服务中心", 1)] == ["c"]
     assert sorted(other.bm25_ids()) == sorted(small.bm25_ids())
+
+
+def test_publishing_a_version_keeps_the_embedding_identity(tmp_path):
+    onnx = make_settings(tmp_path, embedding_backend="onnx")  # not the identity a collection without one gets
+    store = ChunkStore(onnx, HashEmbeddings())
+    store.add([chunk("a", "甲村共有户籍人口1200人。")])
+    store.rebuild_bm25()
+    assert ChunkStore(onnx, HashEmbeddings()).version() == store.version() != ""
+    with pytest.raises(ConfigError, match="was embedded with"):
+        ChunkStore(make_settings(tmp_path), HashEmbeddings())
