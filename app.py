@@ -123,7 +123,7 @@ def build_server(backend: Backend) -> FastAPI:
     demo = build_app(backend, FeedbackLog(backend.settings.data_dir / "feedback.sqlite"))
     return gr.mount_gradio_app(
         build_api(backend),
-        demo.queue(default_concurrency_limit=4),
+        demo.queue(default_concurrency_limit=backend.settings.answer_workers),
         path="/",
         css_paths=[ASSETS / "app.css"],
         js=(ASSETS / "app.js").read_text(encoding="utf-8"),

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
 
     admin_password: str | None = None
     api_token: str | None = Field(None, description="When set, /api and /v1 calls must send it as a bearer token.")
+    answer_workers: int = Field(
+        4, ge=1, description="Questions and study packs one server process works on at once, UI and API together."
+    )
     prompts_dir: Path = REPO_ROOT / "prompts"
 
     @property

@@ -92,10 +92,7 @@ api_router = APIRouter(prefix="/api", dependencies=[Depends(_token)], tags=["pol
 @api_router.post("/ask")
 def ask(body: AskRequest, backend: Annotated[Backend, Depends(_non_empty)]) -> dict:
     """A cited answer: the same JSON as `policyqa ask --json`."""
-    answer = backend.chain.ask(
-        body.question, history=body.history, search_filter=body.filters.to_search_filter(), k=body.k
-    )
-    return answer.to_dict()
+    return backend.ask(body.question, body.history, body.filters.to_search_filter(), body.k).to_dict()
 
 
 @api_router.get("/articles")
@@ -153,7 +150,7 @@ def chat_completions(body: openai_compat.ChatRequest, backend: Annotated[Backend
         question, history = body.question_and_history()
     except ValueError as err:
         raise HTTPException(422, str(err)) from None
-    answer = backend.chain.ask(question, history=history)
+    answer = backend.ask(question, history)
     if body.stream:
         return StreamingResponse(openai_compat.completion_stream(answer, body.model), media_type="text/event-stream")
     return openai_compat.completion(answer, body.model)

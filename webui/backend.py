@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from index.service import Index
 from policyqa.factory import build_chain, build_retriever, build_study_llm
 from core.settings import Settings
 from rag.chain import Event
+from rag.types import Answer
 from rag.question import analyse
 from rag.study import StudyPack, build_study_pack
 
@@ -33,7 +35,8 @@ class Backend:
 
     The catalog's SQLite connection may only be used by the thread that opened it, while UI
     events run on a pool of threads; one thread also keeps an upload and a removal from
-    interleaving. Answering reads only Chroma and BM25 and runs on the caller's thread.
+    interleaving. Answering reads only Chroma and BM25 and runs on the caller's thread, at most
+    ``settings.answer_workers`` at once.
     """
 
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
@@ -43,6 +46,8 @@ class Backend:
         self._index: Index = self._run(lambda: Index(settings, embeddings))
         self.retriever = build_retriever(settings, self._index.store)
         self.chain = build_chain(settings, self.retriever)
+        # Answering is CPU-bound: past a few at once, more threads only share the cores and memory.
+        self._answering = threading.BoundedSemaphore(settings.answer_workers)
 
     @property
     def uploads_dir(self) -> Path:
@@ -83,11 +88,18 @@ class Backend:
         return self._index.store.count() == 0
 
     def stream(self, question: str, history: Sequence[str], search_filter: SearchFilter | None) -> Iterator[Event]:
-        return self.chain.events(question, history=list(history), search_filter=search_filter)
+        with self._answering:
+            yield from self.chain.events(question, history=list(history), search_filter=search_filter)
+
+    def ask(self, question: str, history: Sequence[str] = (), search_filter: SearchFilter | None = None,
+            k: int | None = None) -> Answer:  # fmt: skip
+        with self._answering:
+            return self.chain.ask(question, history=list(history), search_filter=search_filter, k=k)
 
     def study_pack(self, topic: str, doc_ids: Sequence[str]) -> StudyPack:
         store = self._index.store
-        return build_study_pack(topic, self.retriever, store, self.settings.prompts_dir, doc_ids, llm=self._study_llm)
+        with self._answering:
+            return build_study_pack(topic, self.retriever, store, self.settings.prompts_dir, doc_ids, llm=self._study_llm)
 
     @cached_property
     def _study_llm(self):
