@@ -6,7 +6,6 @@ FastAPI's thread pool; errors from below become HTTP statuses here and nowhere e
 
 from __future__ import annotations
 
-import hmac
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -68,8 +67,7 @@ def _backend(request: Request) -> Backend:
 def _token(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
     """With POLICYQA_API_TOKEN set, every API call must carry it as ``Authorization: Bearer``."""
     expected = _backend(request).settings.api_token
-    given = credentials.credentials if credentials else ""
-    if expected and not hmac.compare_digest(given.encode(), expected.encode()):
+    if expected and not is_admin(expected, credentials.credentials if credentials else ""):  # a constant-time match
         raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
