@@ -15,7 +15,10 @@ def test_a_docs_file_gets_a_collection_named_by_its_content_in_the_eval_cache(tm
     docs = docs_file(tmp_path, "正文")
     target = target_for(settings, docs)
     assert target.settings.data_dir == tmp_path / "cache" and target.paths == (docs,)
-    assert target.settings.collection.startswith("bench_set_docs_")
+    assert target.settings.collection.startswith("bench_")
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(docs.read_bytes())
+    assert target_for(settings, copy).settings.collection == target.settings.collection
     assert target_for(settings, docs).settings.collection == target.settings.collection
     assert target_for(settings, docs_file(tmp_path, "另一正文")).settings.collection != target.settings.collection
     rechunked = settings.model_copy(update={"chunk_max_chars": 300})
