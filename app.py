@@ -1,4 +1,5 @@
 """The Gradio UI: cited chat, study packs, the article library. Layout and wiring only.
+It is served mounted on the HTTP API's FastAPI app (policyqa/api.py).
 
 Handlers live in webui/events.py, markup in webui/render.py; both call index/ and rag/.
 Run with `policyqa serve` (or `python app.py`).
@@ -9,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI
 
 from core.settings import Settings
+from policyqa.api import build_api
 from webui import render
 from webui.backend import Backend
 from webui.events import ChatEvents, LibraryEvents, StudyEvents
@@ -117,18 +121,25 @@ def build_app(backend: Backend, feedback: FeedbackLog) -> gr.Blocks:
     return demo
 
 
+def build_server(backend: Backend) -> FastAPI:
+    """The HTTP API (policyqa/api.py) with the UI mounted at "/": one process, one index and chain."""
+    demo = build_app(backend, FeedbackLog(backend.settings.data_dir / "feedback.sqlite"))
+    return gr.mount_gradio_app(
+        build_api(backend),
+        demo.queue(default_concurrency_limit=backend.settings.answer_workers),
+        path="/",
+        css_paths=[ASSETS / "app.css"],
+        js=(ASSETS / "app.js").read_text(encoding="utf-8"),
+        footer_links=["api"],
+        run_history=False,  # questions may be sensitive: keep no copy in the browser
+    )
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     backend = Backend(settings)
-    demo = build_app(backend, FeedbackLog(settings.data_dir / "feedback.sqlite"))
     try:
-        demo.queue(default_concurrency_limit=4).launch(
-            server_name=host,
-            server_port=port,
-            css_paths=[ASSETS / "app.css"],
-            js=(ASSETS / "app.js").read_text(encoding="utf-8"),
-            footer_links=["api"],
-            run_history=False,  # questions may be sensitive: keep no copy in the browser
-        )
+        backend.warm_up()
+        uvicorn.run(build_server(backend), host=host, port=port)
     finally:
         backend.close()
 

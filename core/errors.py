@@ -30,3 +30,15 @@ class BackendUnreachable(PolicyQAError):
 
 class BadInputFile(PolicyQAError):
     """One input file cannot be read; ingest reports it and goes on with the rest."""
+
+
+class StoreUnreachable(PolicyQAError):
+    """The configured Chroma server did not answer."""
+
+    exit_code = 3
+
+
+class IndexBusy(PolicyQAError):
+    """Another process is changing the index: ingest and removal take turns."""
+
+    exit_code = 4

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         description="Where the converted default embedding model is written once.",
     )
     collection: str = Field("policyqa", description="Chroma collection (and BM25 index) name.")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a `chroma run` server; unset: Chroma embedded in data_dir."
+    )
 
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL,
@@ -86,6 +89,10 @@ class Settings(BaseSettings):
     )
 
     admin_password: str | None = None
+    api_token: str | None = Field(None, description="When set, /api and /v1 calls must send it as a bearer token.")
+    answer_workers: int = Field(
+        4, ge=1, description="Questions and study packs one server process works on at once, UI and API together."
+    )
     prompts_dir: Path = REPO_ROOT / "prompts"
 
     @property
@@ -95,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def bm25_dir(self) -> Path:
         return self.data_dir / "bm25" / self.collection
+
+    @property
+    def write_lock_path(self) -> Path:
+        return self.data_dir / "write.lock"
 
     @property
     def manifest_path(self) -> Path:

@@ -18,6 +18,7 @@ import numpy as np
 
 from index.text.chars import HAN
 
+_VERSION_FILE = "version.txt"
 TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+(?:\.\d+)?%?")
 
 
@@ -29,18 +30,20 @@ def tokenize(text: str) -> list[str]:
 
 @dataclass
 class Bm25Index:
-    """A bm25s index plus the chunk ids its rows stand for."""
+    """A bm25s index plus the chunk ids its rows stand for, and the version of the collection
+    it was built from ("" before versions were recorded)."""
 
     ids: list[str]
     model: bm25s.BM25 | None
+    version: str = ""
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
+    def build(cls, ids: list[str], texts: list[str], version: str = "") -> Bm25Index:
         if not ids:
-            return cls([], None)
+            return cls([], None, version)
         model = bm25s.BM25()
         model.index([tokenize(t) or [""] for t in texts], show_progress=False)
-        return cls(list(ids), model)
+        return cls(list(ids), model, version)
 
     def search(
         self, query: str, k: int, allowed: set[str] | None = None, excluded: frozenset[str] = frozenset()
@@ -64,6 +67,7 @@ class Bm25Index:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         (staging / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        (staging / _VERSION_FILE).write_text(self.version, encoding="utf-8")
         if self.model is not None:
             self.model.save(str(staging), show_progress=False)
         shutil.rmtree(folder, ignore_errors=True)
@@ -75,4 +79,9 @@ class Bm25Index:
         if not ids_file.exists():
             return cls([], None)
         ids = json.loads(ids_file.read_text(encoding="utf-8"))
-        return cls(ids, bm25s.BM25.load(str(folder)) if ids else None)
+        version_file = folder / _VERSION_FILE
+        version = version_file.read_text(encoding="utf-8") if version_file.exists() else ""
+        # Memory-mapped: a cold start reads only the pages a search touches, and processes on one
+        # machine share them. A rebuild swaps the folder; a mapped old copy stays valid until dropped.
+        model = bm25s.BM25.load(str(folder), mmap=True) if ids else None
+        return cls(ids, model, version)

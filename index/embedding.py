@@ -8,19 +8,23 @@ import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Without it, resolving a hub name with no network takes over a minute to fail.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch  # noqa: E402
 from langchain_core.embeddings import Embeddings  # noqa: E402
-from langchain_huggingface import HuggingFaceEmbeddings  # noqa: E402
 
 from core.errors import ConfigError  # noqa: E402
 from core.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
-from index.onnx_embeddings import OnnxEmbeddings  # noqa: E402
 from models.e5_convert import ensure_default_model  # noqa: E402
-from models.onnx_export import ensure_onnx_model  # noqa: E402
+
+# Each backend's libraries load when it is built: importing torch alone takes seconds, which
+# commands that embed nothing (stats, export) and the ONNX backends never need to pay.
+if TYPE_CHECKING:
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    from index.onnx_embeddings import OnnxEmbeddings
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 # What a collection built before backends were recorded was embedded with.
@@ -36,6 +40,8 @@ def build_embeddings(settings: Settings) -> Embeddings:
     """Questions get `query_prefix`, chunks `passage_prefix`; vectors are L2-normalised."""
     backend, prefixes = settings.embedding_backend, (settings.query_prefix, settings.passage_prefix)
     if backend in ONNX_BACKENDS:
+        from models.onnx_export import ensure_onnx_model
+
         folder = _default_folder(settings)
         model_file = ensure_onnx_model(folder, backend)
         return _load_onnx(model_file, folder, *prefixes, settings.embed_batch_size, settings.embedding_threads)
@@ -58,6 +64,8 @@ def _default_folder(settings: Settings) -> Path:
 # Loading takes seconds, so one process keeps one copy per model and prefixes.
 @lru_cache(maxsize=4)
 def _load(model: str, query_prefix: str, passage_prefix: str, batch_size: int) -> HuggingFaceEmbeddings:
+    from langchain_huggingface import HuggingFaceEmbeddings
+
     common = {"normalize_embeddings": True, "batch_size": batch_size}
     return HuggingFaceEmbeddings(
         model_name=model,
@@ -71,6 +79,8 @@ def _load(model: str, query_prefix: str, passage_prefix: str, batch_size: int) -
 def _load_onnx(
     model_file: Path, folder: Path, query_prefix: str, passage_prefix: str, batch_size: int, threads: int
 ) -> OnnxEmbeddings:
+    from index.onnx_embeddings import OnnxEmbeddings
+
     return OnnxEmbeddings(model_file, folder, query_prefix, passage_prefix, batch_size, threads)
 
 
@@ -78,14 +88,17 @@ class Bf16Autocast(Embeddings):
     """The torch model with its matrix products in bfloat16 (AVX512-BF16/AMX), the rest in fp32."""
 
     def __init__(self, inner: Embeddings) -> None:
+        import torch
+
         self._inner = inner
+        self._autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with self._autocast():
             return self._inner.embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with self._autocast():
             return self._inner.embed_query(text)
 
 

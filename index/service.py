@@ -6,17 +6,22 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from index.catalog import Catalog
 from index.embedding import build_embeddings, lazy_embeddings
-from index.ocr.reader import PageProgress
-from index.pipeline import IngestReport, Ingestor, forget_file
 from index.store import ChunkStore
+from core.errors import IndexBusy
 from core.settings import Settings
+
+if TYPE_CHECKING:  # the ingest machinery (loaders, cleaning, MinHash, OCR) loads only when something is written
+    from index.ocr.reader import PageProgress
+    from index.pipeline import IngestReport
 
 
 class Index:
@@ -39,6 +44,8 @@ class Index:
     ) -> IngestReport:
         """``progress`` shows bars on stderr (chunks embedded; pages OCR'd, one bar per scan);
         ``on_page`` hears of each page OCR'd."""
+        from index.pipeline import Ingestor
+
         bars: list[tqdm] = []
 
         def page_read(done: int, total: int) -> None:
@@ -51,7 +58,7 @@ class Index:
             if on_page:
                 on_page(done, total)
 
-        with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
+        with self._writing(), tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
             return Ingestor(self.settings, self.store, self.catalog, bar.update, page_read).run(paths, prune)
 
     def remove_file(self, path: str) -> list[str]:
@@ -59,9 +66,27 @@ class Index:
 
         Copies of those articles are re-pointed at one that remains.
         """
-        doc_ids, _ = forget_file(self.catalog, self.store, path)
-        self.store.rebuild_bm25()
+        from index.pipeline import forget_file
+
+        with self._writing():
+            doc_ids, _ = forget_file(self.catalog, self.store, path)
+            self.store.rebuild_bm25()
         return doc_ids
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time per data_dir: a second process's ingest or removal stops at once."""
+        lock = FileLock(self.settings.write_lock_path)
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            raise IndexBusy(
+                f"another process is changing the index at {self.settings.data_dir}; run again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def documents(self) -> list[Document]:
         return self.catalog.documents()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import chromadb
+from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StoreUnreachable
 from index.bm25 import Bm25Index
 from index.embedding import LEGACY_IDENTITY, embedding_identity
 from index.search import ScoredChunk, SearchFilter
@@ -21,6 +25,7 @@ from index.types import Chunk, Provenance, doc_id_of
 from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
+_VERSION_KEY = "policyqa_version"  # collection metadata: which BM25 build matches the stored chunks
 IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vectors came from
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 _DOUBT_SEPARATOR = "\n"  # and so are its doubtful OCR lines, which a line break cannot be part of
@@ -123,6 +128,20 @@ def _exclusion(doc_ids: tuple[str, ...], operator: str) -> dict:
     return {joined: [{"doc_id": {operator: ids}}, {"canonical_doc_id": {operator: ids}}]}
 
 
+def _chroma_client(settings: Settings) -> ClientAPI:
+    """A client of the Chroma server at ``chroma_url`` when one is set, else Chroma embedded in data_dir."""
+    quiet = ChromaSettings(anonymized_telemetry=False)
+    if not settings.chroma_url:
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=quiet)
+    url = urlsplit(settings.chroma_url)
+    https = url.scheme == "https"
+    try:
+        return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or (443 if https else 80),
+                                   ssl=https, settings=quiet)  # fmt: skip
+    except ValueError as err:  # what chromadb raises when nothing answers
+        raise StoreUnreachable(f"no Chroma server answers at {settings.chroma_url}: {err}") from err
+
+
 def _check_identity(settings: Settings, collection_metadata: dict) -> None:
     """Refuse a collection whose vectors another model or backend made: mixed vectors rank silently wrong."""
     stored = collection_metadata.get(IDENTITY_KEY, LEGACY_IDENTITY)
@@ -148,9 +167,7 @@ class ChunkStore:
     """
 
     def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
-        client = chromadb.PersistentClient(
-            path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
-        )
+        client = _chroma_client(settings)
         self._vectors = Chroma(
             client=client,
             collection_name=settings.collection,
@@ -160,9 +177,11 @@ class ChunkStore:
         )
         # The raw collection, for count and metadata updates; no embedding function, as langchain-chroma does.
         self._collection = client.get_collection(settings.collection, embedding_function=None)
+        self._client = client
         _check_identity(settings, self._collection.metadata or {})
         self._bm25_dir = settings.bm25_dir
         self._bm25: Bm25Index | None = None
+        self._bm25_lock = threading.Lock()  # one thread reloads a stale BM25, the others wait for it
 
     def count(self) -> int:
         return self._collection.count()
@@ -295,19 +314,41 @@ class ChunkStore:
                 self._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
 
     def rebuild_bm25(self) -> None:
-        """Rebuild BM25 from what Chroma holds, so the two cannot drift apart."""
-        ids, texts = [], []
-        for page in self._pages(["documents"]):
-            ids += page["ids"]
-            texts += page["documents"]
-        self._bm25 = Bm25Index.build(ids, texts)
-        self._bm25.save(self._bm25_dir)
+        """Rebuild BM25 from what Chroma holds, so the two cannot drift apart, and publish it as
+        the collection's new version: every other process sharing the collection follows."""
+        bm25 = self._bm25_of_collection(uuid.uuid4().hex)
+        bm25.save(self._bm25_dir)  # before publishing, so a process sharing this data_dir finds it there
+        # modify() replaces the whole metadata: the other keys (the embedding identity) go along.
+        self._collection.modify(metadata={**self._metadata(), _VERSION_KEY: bm25.version})
+        self._bm25 = bm25
+
+    def version(self) -> str:
+        """The collection's version, set by the last BM25 rebuild of any process: one cheap read."""
+        return str(self._metadata().get(_VERSION_KEY, ""))
+
+    def _metadata(self) -> dict:
+        """The collection's metadata as stored now (the handle's copy is from when it was opened)."""
+        return self._client.get_collection(self._collection.name, embedding_function=None).metadata or {}
 
     def bm25_missing(self) -> bool:
         """Chunks are stored but no BM25 index was ever written for them."""
         return self._bm25_index().model is None and self.count() > 0
 
+    def _bm25_of_collection(self, version: str) -> Bm25Index:
+        ids, texts = [], []
+        for page in self._pages(["documents"]):
+            ids += page["ids"]
+            texts += page["documents"]
+        return Bm25Index.build(ids, texts, version)
+
     def _bm25_index(self) -> Bm25Index:
-        if self._bm25 is None:
-            self._bm25 = Bm25Index.load(self._bm25_dir)
-        return self._bm25
+        """BM25 of the collection's current version: kept while the version holds, else read from
+        disk if the files there are of it, else rebuilt from Chroma (another machine changed it)."""
+        current = self.version()
+        if self._bm25 is not None and self._bm25.version == current:
+            return self._bm25
+        with self._bm25_lock:
+            if self._bm25 is None or self._bm25.version != current:
+                on_disk = Bm25Index.load(self._bm25_dir)
+                self._bm25 = on_disk if on_disk.version == current else self._bm25_of_collection(current)
+            return self._bm25

@@ -14,10 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import torch
-from onnxruntime.quantization import QuantType, quantize_dynamic
-from transformers import AutoModel
-
 from core.settings import Settings
 from models.e5_convert import ensure_default_model, exclusive
 
@@ -52,6 +48,19 @@ def ensure_onnx_model(folder: Path, backend: OnnxBackend) -> Path:
 
 def export_fp32(folder: Path, out: Path) -> None:
     """Trace the folder's BertModel to ``out``: token ids and mask in, last hidden states out."""
+    import torch  # here, not at the top: a process that finds the files exported never loads torch for them
+    from transformers import AutoModel
+
+    class _HiddenStates(torch.nn.Module):
+        """BertModel.forward takes more positional arguments than a trace passes; this names the two it gets."""
+
+        def __init__(self, bert: torch.nn.Module) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
     # Eager attention traces into plain MatMul/Softmax, which ONNX Runtime fuses into its Attention op.
     bert = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
     ids = torch.tensor(TRACE_IDS)
@@ -72,18 +81,9 @@ def export_fp32(folder: Path, out: Path) -> None:
 
 def quantize_int8(fp32: Path, out: Path) -> None:
     """int8 weights (symmetric, per channel), uint8 activations scaled at run time; no calibration data."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True, reduce_range=False)
-
-
-class _HiddenStates(torch.nn.Module):
-    """BertModel.forward takes more positional arguments than a trace passes; this names the two it gets."""
-
-    def __init__(self, bert: torch.nn.Module) -> None:
-        super().__init__()
-        self.bert = bert
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
 
 def main() -> None:

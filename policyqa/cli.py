@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
+    _prepare_libraries(settings, args.verbose)
     try:
         return args.run(args, settings)
     except KeyboardInterrupt:
@@ -34,9 +36,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _prepare_libraries(settings: Settings, verbose: bool) -> None:
+    """Quiet unless --verbose: no weight-loading bars, no jieba chatter; jieba caches its
+    dictionary in the data directory, which outlives a cleared /tmp."""
+    if not verbose:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers is imported
+    import jieba
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    jieba.dt.tmp_dir = str(settings.data_dir)
+    jieba.setLogLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policyqa", description="Cited answers over Chinese policy articles.")
     parser.add_argument("--data-dir", type=Path, help="index folder (default: $POLICYQA_DATA_DIR or .policyqa)")
+    parser.add_argument("--verbose", action="store_true", help="show model-loading progress and library messages")
     sub = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     ingest = sub.add_parser("ingest", help="index article files or folders")

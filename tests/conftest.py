@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,13 @@ from core.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "data" / "articles"
+
+
+def free_port() -> int:
+    """A port nothing listens on now, on loopback: test servers bind 127.0.0.1 only."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:

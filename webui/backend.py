@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
 from index.ocr.reader import PageProgress
 from index.pipeline import IngestReport
@@ -19,26 +21,34 @@ from index.service import Index
 from policyqa.factory import build_chain, build_retriever, build_study_llm
 from core.settings import Settings
 from rag.chain import Event
+from rag.types import Answer
+from rag.question import analyse
 from rag.study import StudyPack, build_study_pack
 
 T = TypeVar("T")
 
 
 class Backend:
-    """Every catalog read and every index change runs on one dedicated thread.
+    """The index and chain of one server process, shared by the UI and the HTTP API.
+
+    ``embeddings``, when given, replaces the configured model (tests use a fast deterministic one).
+    Every catalog read and every index change runs on one dedicated thread.
 
     The catalog's SQLite connection may only be used by the thread that opened it, while UI
     events run on a pool of threads; one thread also keeps an upload and a removal from
-    interleaving. Answering reads only Chroma and BM25 and runs on the caller's thread.
+    interleaving. Answering reads only Chroma and BM25 and runs on the caller's thread, at most
+    ``settings.answer_workers`` at once.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
         self.settings = settings
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policyqa-index")
         self._changes = 0
-        self._index: Index = self._run(lambda: Index(settings))
+        self._index: Index = self._run(lambda: Index(settings, embeddings))
         self.retriever = build_retriever(settings, self._index.store)
         self.chain = build_chain(settings, self.retriever)
+        # Answering is CPU-bound: past a few at once, more threads only share the cores and memory.
+        self._answering = threading.BoundedSemaphore(settings.answer_workers)
 
     @property
     def uploads_dir(self) -> Path:
@@ -49,9 +59,10 @@ class Backend:
         return self._worker.submit(task).result()
 
     @property
-    def changes(self) -> int:
-        """How many uploads and removals have run: a listing read at an older count may be out of date."""
-        return self._changes
+    def changes(self) -> tuple[int, str]:
+        """The uploads and removals run here, and the store's version (which any process's change
+        moves on): a listing read at other values may be out of date."""
+        return self._changes, self._index.store.version()
 
     def _change(self, task: Callable[[], T]) -> T:
         """Run a change of the library on the index thread and count it, even one that failed part way."""
@@ -64,6 +75,12 @@ class Backend:
 
         return self._run(counted)
 
+    def warm_up(self) -> None:
+        """Load the embedding model, jieba and BM25 now: before the first user waits for them, and
+        before concurrent first questions each load their own copy."""
+        analyse("预热")  # jieba's dictionary
+        self.retriever.retrieve("预热")  # the model and BM25; no generator: an LLM endpoint is not called
+
     def close(self) -> None:
         self._run(self._index.close)
         self._worker.shutdown()
@@ -72,11 +89,18 @@ class Backend:
         return self._index.store.count() == 0
 
     def stream(self, question: str, history: Sequence[str], search_filter: SearchFilter | None) -> Iterator[Event]:
-        return self.chain.events(question, history=list(history), search_filter=search_filter)
+        with self._answering:
+            yield from self.chain.events(question, history=list(history), search_filter=search_filter)
+
+    def ask(self, question: str, history: Sequence[str] = (), search_filter: SearchFilter | None = None,
+            k: int | None = None) -> Answer:  # fmt: skip
+        with self._answering:
+            return self.chain.ask(question, history=list(history), search_filter=search_filter, k=k)
 
     def study_pack(self, topic: str, doc_ids: Sequence[str]) -> StudyPack:
         store = self._index.store
-        return build_study_pack(topic, self.retriever, store, self.settings.prompts_dir, doc_ids, llm=self._study_llm)
+        with self._answering:
+            return build_study_pack(topic, self.retriever, store, self.settings.prompts_dir, doc_ids, llm=self._study_llm)
 
     @cached_property
     def _study_llm(self):

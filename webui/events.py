@@ -9,6 +9,7 @@ import contextvars
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def search_filter(sources: Sequence[str], places: Sequence[str], date_from: str,
     return None if chosen.is_empty() else chosen
 
 
+@contextmanager
+def _as_message(action: str) -> Iterator[None]:
+    """A failure the user can act on (the LLM endpoint is down, another process is changing the index) as a message."""
+    try:
+        yield
+    except PolicyQAError as err:
+        raise gr.Error(f"暂时无法{action}：{err}") from None
+
+
 def download_dir() -> Path:
     """A fresh folder for files offered for download: their readable names then never collide."""
     return Path(tempfile.mkdtemp(prefix="policyqa-"))
@@ -63,15 +73,13 @@ class ChatEvents:
         draft = ""
         yield render.chat_messages(turns, question), turns, gr.skip(), "", gr.skip(), gr.skip()
         answer: Answer | None = None
-        try:
+        with _as_message("回答"):  # e.g. the LLM endpoint is down: a message, not a stack trace
             for event in self.backend.stream(question, [t.question for t in turns], limits):
                 if isinstance(event, Answer):
                     answer = event
                 else:
                     draft += event
                     yield render.chat_messages(turns, question, draft), turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except PolicyQAError as err:  # e.g. the LLM endpoint is down: a message, not a stack trace
-            raise gr.Error(f"暂时无法回答：{err}") from None
         turns = [*turns, Turn(question, answer)]
         yield render.chat_messages(turns), turns, render.sources_html(turns), "", self._export(turns), ""
 
@@ -162,7 +170,8 @@ class LibraryEvents:
             def page_read(done: int, total: int, name: str = file.name) -> None:
                 context.run(progress, (done, total), desc=f"正在识别 {name}（扫描件）", unit="页")
 
-            lines.append(library.ingest_summary(file.name, self.backend.ingest_upload(file, page_read)))
+            with _as_message("导入"):
+                lines.append(library.ingest_summary(file.name, self.backend.ingest_upload(file, page_read)))
         return ("导入完成：\n" + "\n".join(lines), None, *self.views())
 
     def remove(self, doc_id: str | None, password: str) -> tuple:
@@ -170,7 +179,8 @@ class LibraryEvents:
         self._check_admin(password)
         if not doc_id:
             raise gr.Error("请先选择要删除的文章。")
-        removed = self.backend.remove_document(doc_id)
+        with _as_message("删除"):
+            removed = self.backend.remove_document(doc_id)
         if not removed:
             raise gr.Error("文库中已没有这篇文章。")
         return (f"已删除 {len(removed)} 篇文章：{'、'.join(removed)}", *self.views())

@@ -9,6 +9,7 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
+from core.errors import ConfigError
 from index.types import Chunk, Provenance
 from index.text.script import to_simplified
 from index.search import ScoredChunk, SearchFilter
@@ -260,3 +261,24 @@ def test_a_chunks_provenance_is_stored_and_read_back(tmp_path, provenance):
     chunk = Chunk("scan", "横沥镇专项资金为3600万元。", "横沥镇专项资金为3600万元。", 0, 15, "通知", provenance=provenance)
     store.add([chunk])
     assert store.get([chunk.chunk_id]) == [chunk]
+
+
+def test_a_second_store_on_the_collection_follows_a_rebuild_by_the_first(small, tmp_path):
+    other = ChunkStore(make_settings(tmp_path), HashEmbeddings())  # as another process on this data_dir would
+    assert [h.chunk.doc_id for h in search(other, "bm25", "乙社区网格", 1)] == ["b"]
+    version = other.version()
+    small.add([chunk("c", "丙镇建成智慧养老服务中心，床位120张。")])
+    small.rebuild_bm25()
+    assert other.version() != version
+    assert [h.chunk.doc_id for h in search(other, "bm25", "丙镇养老服务中心", 1)] == ["c"]
+    assert sorted(other.bm25_ids()) == sorted(small.bm25_ids())
+
+
+def test_publishing_a_version_keeps_the_embedding_identity(tmp_path):
+    onnx = make_settings(tmp_path, embedding_backend="onnx")  # not the identity a collection without one gets
+    store = ChunkStore(onnx, HashEmbeddings())
+    store.add([chunk("a", "甲村共有户籍人口1200人。")])
+    store.rebuild_bm25()
+    assert ChunkStore(onnx, HashEmbeddings()).version() == store.version() != ""
+    with pytest.raises(ConfigError, match="was embedded with"):
+        ChunkStore(make_settings(tmp_path), HashEmbeddings())

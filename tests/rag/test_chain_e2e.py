@@ -92,7 +92,7 @@ def test_llm_backend_streams_and_its_bad_citation_and_invented_number_are_caught
     assert "东华村户籍人口有多少？" in fake.requests[0]["messages"][-1]["content"]
 
 
-def test_cli_ask_json_has_the_documented_shape(sample_index):
+def test_cli_ask_json_has_the_documented_shape_and_is_quiet(sample_index):
     env = {**os.environ, "POLICYQA_DATA_DIR": str(sample_index.settings.data_dir)}
     done = subprocess.run(
         [sys.executable, "-m", "policyqa.cli", "ask", "东华村户籍人口有多少？", "--json"],
@@ -102,3 +102,5 @@ def test_cli_ask_json_has_the_documented_shape(sample_index):
     assert {"question", "answer", "refused", "citations", "warnings", "timings_ms"} <= set(out)
     assert {"n", "doc_id", "chunk_id", "title", "date", "source", "path", "text", "start", "end"} <= set(out["citations"][0])
     assert {"retrieve", "generate", "total"} <= set(out["timings_ms"])
+    assert done.stderr == ""  # no weight-loading bars, no jieba chatter without --verbose
+    assert (sample_index.settings.data_dir / "jieba.cache").is_file()

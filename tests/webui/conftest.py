@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTICLES, REPO
+from tests.conftest import ARTICLES, REPO, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,12 +32,6 @@ class Server:
     url: str
     data_dir: Path
     password: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _policyqa(data_dir: Path, *args: str) -> list[str]:
@@ -65,7 +58,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("served-index")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "POLICYQA_ADMIN_PASSWORD": ADMIN_PASSWORD}
     subprocess.run(_policyqa(data_dir, "ingest", str(ARTICLES)), cwd=REPO, env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = data_dir / "serve.log"
     with log.open("w") as out:
