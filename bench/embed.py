@@ -8,7 +8,6 @@ Writes bench/results/embed.json and bench/results/embed.md. Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -20,6 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from core.settings import Settings  # noqa: E402
+from output import write_result  # noqa: E402  (bench/ is the script's own folder on sys.path)
 from index.chunking import chunk_document  # noqa: E402
 from index.documents import build_documents  # noqa: E402
 from index.embedding import build_embeddings  # noqa: E402
@@ -136,10 +136,7 @@ def main() -> None:
             "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
             **measure(docs, texts, args.rounds, Path(tmp)),
         }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{args.name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    (OUT / f"{args.name}.md").write_text(to_markdown(result), encoding="utf-8")
-    print(to_markdown(result))
+    write_result(OUT, args.name, result, to_markdown(result))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from index.service import open_index  # noqa: E402
 from policyqa.factory import open_assistant  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from output import write_result  # noqa: E402  (bench/ is the script's own folder on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "runs"
@@ -86,10 +87,7 @@ def main() -> None:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "machine": f"{os.cpu_count()} cores",
         }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{args.name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    (OUT / f"{args.name}.md").write_text(to_markdown(result), encoding="utf-8")
-    print(to_markdown(result))
+    write_result(OUT, args.name, result, to_markdown(result))
 
 
 if __name__ == "__main__":
