@@ -2,7 +2,7 @@
 and `policyqa ingest` of the same documents next to the fastest backend's raw encode.
 
 Writes bench/results/embed.json and bench/results/embed.md. Usage:
-    .venv/bin/python bench/embed.py [--docs ../shared/benchmarks/ncpqa/docs.jsonl] [--chunks 400] [--rounds 3]
+    .venv/bin/python -m bench.embed [--docs ../shared/benchmarks/ncpqa/docs.jsonl] [--chunks 400] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from bench.run import write_run  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from output import write_result  # noqa: E402  (bench/ is the script's own folder on sys.path)
 from index.chunking import chunk_document  # noqa: E402
 from index.documents import build_documents  # noqa: E402
 from index.embedding import build_embeddings  # noqa: E402
@@ -136,7 +136,7 @@ def main() -> None:
             "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
             **measure(docs, texts, args.rounds, Path(tmp)),
         }
-    write_result(OUT, args.name, result, to_markdown(result))
+    write_run(args.name, result, to_markdown(result), OUT)
 
 
 if __name__ == "__main__":

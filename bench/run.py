@@ -20,7 +20,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from index.service import open_index  # noqa: E402
 from policyqa.factory import open_assistant  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from output import write_result  # noqa: E402  (bench/ is the script's own folder on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "runs"
@@ -87,7 +86,15 @@ def main() -> None:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "machine": f"{os.cpu_count()} cores",
         }
-    write_result(OUT, args.name, result, to_markdown(result))
+    write_run(args.name, result, to_markdown(result))
+
+
+def write_run(name: str, result: dict, markdown: str, folder: Path = OUT) -> None:
+    """<folder>/<name>.json and .md (bench/runs by default), and the table on stdout."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    (folder / f"{name}.md").write_text(markdown, encoding="utf-8")
+    print(markdown)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
     chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")
     dedup_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard above which articles are copies.")
+    # OCR (index/ocr) reads images and the PDF pages whose text layer is missing or garbled.
+    ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution PDF pages are rendered at for OCR.")
+    ocr_min_page_chars: int = Field(
+        10, ge=0, description="A PDF page whose text layer has fewer characters than this is OCR'd."
+    )
+    ocr_low_confidence: float = Field(
+        0.9, ge=0, le=1, description="OCR lines scored under this are flagged as doubtful in citations."
+    )
+    # One thread leaves the other core to questions while a long scan is read (bench/ocr.py has both).
+    ocr_threads: int = Field(1, ge=0, description="onnxruntime threads for OCR; 0 uses every core.")
 
     retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50)
@@ -69,6 +79,12 @@ class Settings(BaseSettings):
     answerability_model: Path = Field(
         REPO_ROOT / "rag" / "answerability.json",
         description="The fitted answerability model; the chain refuses below its threshold.",
+    )
+
+    eval_cache_dir: Path | None = Field(
+        None,
+        description="Where evaluation keeps the indexes it builds from benchmark files, named by a hash of "
+        "the files, the ingest code and its settings; unset: the data dir. CI points it outside the checkout.",
     )
 
     admin_password: str | None = None

@@ -19,9 +19,11 @@ from bs4 import BeautifulSoup
 from docx.opc.exceptions import PackageNotFoundError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
+from pypdfium2 import PdfiumError
 
 from core.errors import BadInputFile
-from index.types import SourceText
+from index.ocr.reader import PageReader
+from index.types import Page, PageLine, SourceText
 
 
 _BOMS = (
@@ -40,6 +42,9 @@ _HTML_BLOCKS = (
 # decode_text rejects NUL, so in HTML it can stand for "block break".
 _BREAK = "\x00"
 _JSONL_OPTIONAL = ("title", "date", "source")
+# A PDF text layer with more characters than this share outside the common sets is garbled (a
+# font without a Unicode map yields rare hanzi, control codes and U+FFFD), and its page is OCR'd.
+_MAX_GARBLED = 0.3
 
 
 class LoadError(BadInputFile):
@@ -75,11 +80,14 @@ def iter_files(paths: list[Path]) -> list[Path]:
     return sorted(found)
 
 
-def load_file(path: Path) -> list[SourceText]:
-    """Decode one file: one SourceText, or one per record for JSON Lines."""
+def load_file(path: Path, ocr: PageReader | None = None) -> list[SourceText]:
+    """Decode one file: one SourceText, or one per record for JSON Lines.
+
+    Images, and PDF pages without a usable text layer, are read by ``ocr``; without it an
+    image is refused and such PDF pages are left out.
+    """
     suffix = path.suffix.lower()
-    loader = _LOADERS.get(suffix)
-    if loader is None:
+    if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(path, f"unsupported file type {suffix or '(no extension)'}")
     try:
         data = path.read_bytes()
@@ -87,7 +95,9 @@ def load_file(path: Path) -> list[SourceText]:
         raise LoadError(path, f"cannot read: {exc.strerror or exc}") from exc
     if not data.strip():
         raise LoadError(path, "empty file")
-    return loader(path, data)
+    if suffix in _PAGED_LOADERS:
+        return _PAGED_LOADERS[suffix](path, data, ocr)
+    return _LOADERS[suffix](path, data)
 
 
 def decode_text(path: Path, data: bytes) -> tuple[str, str]:
@@ -188,18 +198,52 @@ def _html_title(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _load_pdf(path: Path, data: bytes) -> list[SourceText]:
+def _load_pdf(path: Path, data: bytes, ocr: PageReader | None) -> list[SourceText]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(path, "encrypted PDF (needs a password)")
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        layers = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise LoadError(path, f"not a readable PDF ({exc})") from exc
+    pages = [
+        Page(n, tuple(PageLine(line) for line in text.splitlines() if line.strip())) for n, text in enumerate(layers, 1)
+    ]
+    scanned = [page.number for page in pages if ocr and not _usable_layer(layers[page.number - 1], ocr)]
+    if scanned:
+        try:
+            read = {page.number: page for page in ocr.pdf_pages(data, scanned)}
+        except PdfiumError as exc:
+            raise LoadError(path, f"cannot render PDF pages for OCR ({exc})") from exc
+        pages = [read.get(page.number, page) for page in pages]
+    text = "\n".join(page.text for page in pages)
     if not text.strip():
-        raise LoadError(path, "no extractable text in PDF (scanned images?)")
-    return [SourceText(path=path, text=text, encoding="pdf", title=title or None)]
+        reason = "no text in PDF, not even by OCR" if ocr else "no extractable text in PDF (scanned images?)"
+        raise LoadError(path, reason)
+    return [SourceText(path=path, text=text, encoding="pdf", title=title or None, pages=tuple(pages))]
+
+
+def _usable_layer(text: str, ocr: PageReader) -> bool:
+    """A text layer with enough characters, not garbled; otherwise the page is OCR'd."""
+    chars = [char for char in text if not char.isspace()]
+    if len(chars) < max(1, ocr.settings.ocr_min_page_chars):
+        return False
+    garbled = sum(1 for char in chars if not char.isprintable() or not _is_common(char))
+    return garbled / len(chars) <= _MAX_GARBLED
+
+
+def _load_image(path: Path, data: bytes, ocr: PageReader | None) -> list[SourceText]:
+    if ocr is None:
+        raise LoadError(path, "an image can only be read by OCR, which is not set up here")
+    try:
+        pages = ocr.image_pages(data)
+    except (OSError, ValueError) as exc:  # Pillow's UnidentifiedImageError is an OSError
+        raise LoadError(path, f"not a readable image ({exc})") from exc
+    text = "\n".join(page.text for page in pages)
+    if not text.strip():
+        raise LoadError(path, "no text found in the image by OCR")
+    return [SourceText(path=path, text=text, encoding="ocr", pages=tuple(pages))]
 
 
 def _load_docx(path: Path, data: bytes) -> list[SourceText]:
@@ -263,9 +307,13 @@ _LOADERS: dict[str, Callable[[Path, bytes], list[SourceText]]] = {
     ".md": _load_plain,
     ".html": _load_html,
     ".htm": _load_html,
-    ".pdf": _load_pdf,
     ".docx": _load_docx,
     ".jsonl": _load_jsonl,
 }
+# Files read page by page, some or all of them by OCR.
+_PAGED_LOADERS: dict[str, Callable[[Path, bytes, PageReader | None], list[SourceText]]] = {
+    ".pdf": _load_pdf,
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".tif", ".tiff"), _load_image),
+}
 
-SUPPORTED_SUFFIXES = frozenset(_LOADERS)
+SUPPORTED_SUFFIXES = frozenset(_LOADERS) | frozenset(_PAGED_LOADERS)

@@ -16,6 +16,8 @@ from index.chunking import chunk_document
 from index.dedup import NearDuplicates, signature
 from index.documents import build_documents
 from index.loaders import LoadError, iter_files, load_file
+from index.ocr.reader import PageProgress, PageReader
+from index.pages import ocr_summary, provenance
 from index.text.script import to_simplified
 from index.store import ChunkStore
 from index.types import Chunk
@@ -63,10 +65,12 @@ class Ingestor:
     store: ChunkStore
     catalog: Catalog
     on_embedded: Callable[[int], None] | None = None
+    on_page: PageProgress | None = None  # hears of every page OCR'd
 
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        self._ocr = PageReader(self.settings, self.on_page)
         self._dedup = NearDuplicates(self.catalog.minhashes(), self.settings.dedup_threshold)
         cleaning: Counter[str] = Counter()
         changed = False
@@ -100,10 +104,13 @@ class Ingestor:
             return False
         base_id = self._base_id(path, key)
         docs: list[Document] = []
-        for source in load_file(path):
+        for source in load_file(path, self._ocr):
             built, counts = build_documents(source, base_id)
             docs += built
             cleaning.update(counts)
+        for doc in docs:
+            if summary := ocr_summary(doc.metadata, self.settings.ocr_low_confidence):
+                doc.metadata["ocr"] = summary
         signatures = [self._link_copy(d) for d in docs]
         chunks = [c for d in docs for c in self._chunks(d)]
         old_ids = self.catalog.file_doc_ids(key)
@@ -151,6 +158,9 @@ class Ingestor:
         canonical = doc.metadata.get("canonical_doc_id")
         if canonical:
             chunks = [replace(c, canonical_doc_id=canonical) for c in chunks]
+        if doc.metadata.get("page_starts"):
+            low = self.settings.ocr_low_confidence
+            chunks = [replace(c, provenance=provenance(doc.metadata, c.text, c.start, low)) for c in chunks]
         return chunks
 
     def _prune(self, report: IngestReport) -> bool:

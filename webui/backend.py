@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from langchain_core.documents import Document
 
+from index.ocr.reader import PageProgress
 from index.pipeline import IngestReport
 from index.search import SearchFilter
 from index.service import Index
@@ -92,14 +93,18 @@ class Backend:
         # Chroma only, so not queued behind an upload on the catalog's thread.
         return self._index.store.chunk_counts()
 
-    def ingest_upload(self, upload: Path) -> IngestReport:
-        """Keep a copy of an uploaded file and index it; a file of the same name is replaced."""
+    def ingest_upload(self, upload: Path, on_page: PageProgress | None = None) -> IngestReport:
+        """Keep a copy of an uploaded file and index it; a file of the same name is replaced.
+
+        OCR of a scan runs here, on the index thread: questions, answered on their callers'
+        threads from Chroma and BM25, go on meanwhile. ``on_page`` hears of each page read.
+        """
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         kept = self.uploads_dir / upload.name
 
         def copy_and_ingest() -> IngestReport:  # on the index thread, so a removal cannot race the copy
             shutil.copyfile(upload, kept)
-            return self._index.ingest([kept])
+            return self._index.ingest([kept], on_page=on_page)
 
         return self._change(copy_and_ingest)
 
