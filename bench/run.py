@@ -89,11 +89,11 @@ def main() -> None:
     write_run(args.name, result, to_markdown(result))
 
 
-def write_run(name: str, result: dict, markdown: str) -> None:
-    """bench/runs/<name>.json and .md, and the table on stdout."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    (OUT / f"{name}.md").write_text(markdown, encoding="utf-8")
+def write_run(name: str, result: dict, markdown: str, folder: Path = OUT) -> None:
+    """<folder>/<name>.json and .md (bench/runs by default), and the table on stdout."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    (folder / f"{name}.md").write_text(markdown, encoding="utf-8")
     print(markdown)
 
 

