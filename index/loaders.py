@@ -12,10 +12,13 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import docx
 from bs4 import BeautifulSoup
+from charset_normalizer import from_bytes
 from docx.opc.exceptions import PackageNotFoundError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -37,9 +40,21 @@ _HTML_BLOCKS = (
     "p div section article main aside li ul ol dl dt dd h1 h2 h3 h4 h5 h6 "
     "table tr td th blockquote pre figure figcaption"
 ).split()
-# decode_text rejects NUL, so in HTML it can stand for "block break".
+# decode_text leaves no NUL, so in HTML it can stand for "block break".
 _BREAK = "\x00"
 _JSONL_OPTIONAL = ("title", "date", "source")
+# Control characters other than line breaks and tabs: a few are stray bytes in a text file,
+# more than this share of the characters means the file is not text at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_BINARY_SHARE = 0.01
+# Refused unread: a DOCX is a zip, and a zip bomb inflates a few kB into gigabytes.
+_DOCX_MAX_UNPACKED = 256 * 1024 * 1024
+
+
+class Decoded(NamedTuple):
+    text: str
+    encoding: str
+    notes: tuple[str, ...]  # what was repaired, for the ingest report
 
 
 class LoadError(BadInputFile):
@@ -75,6 +90,16 @@ def iter_files(paths: list[Path]) -> list[Path]:
     return sorted(found)
 
 
+def check_size(path: Path, max_bytes: int) -> None:
+    """Refuse a file over ``max_bytes`` before anything reads it."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise LoadError(path, f"too large: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit")
+
+
 def load_file(path: Path) -> list[SourceText]:
     """Decode one file: one SourceText, or one per record for JSON Lines."""
     suffix = path.suffix.lower()
@@ -90,23 +115,29 @@ def load_file(path: Path) -> list[SourceText]:
     return loader(path, data)
 
 
-def decode_text(path: Path, data: bytes) -> tuple[str, str]:
-    """Return (text, encoding) for bytes in UTF-8/UTF-16 (with BOM), GB18030/GBK or Big5.
+def decode_text(path: Path, data: bytes) -> Decoded:
+    """The text of bytes in UTF-8, UTF-16, GB18030/GBK or Big5, and what had to be repaired.
 
     Newlines are made universal (``\\r\\n`` and ``\\r`` become ``\\n``), as ``open()`` does.
+    A few stray control bytes (NUL) are dropped and noted; many mean the file is binary.
     """
     text, encoding = _decode(data)
     if text is None:
         raise LoadError(path, "cannot decode: not UTF-8, GB18030, Big5 or UTF-16")
-    if "\x00" in text:
-        raise LoadError(path, "binary data (NUL bytes), not text")
-    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+    text, controls = _CONTROL.subn("", text)
+    if controls > _BINARY_SHARE * max(1, len(text)):
+        raise LoadError(path, f"binary data ({controls} control bytes such as NUL), not text")
+    notes = (f"{controls} stray control bytes (NUL) removed",) if controls else ()
+    return Decoded(text.replace("\r\n", "\n").replace("\r", "\n"), encoding, notes)
 
 
 def _decode(data: bytes) -> tuple[str | None, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _try_decode(data[len(bom) :], encoding), encoding
+    # UTF-16 without a BOM writes every ASCII character (newlines, digits) with a NUL byte.
+    if b"\x00" in data and (match := from_bytes(data, cp_isolation=["utf_16_le", "utf_16_be"]).best()):
+        return str(match), match.encoding.replace("_", "-")
     if (text := _try_decode(data, "utf-8")) is not None:
         return text, "utf-8"
     # Each of the two decodes most byte strings of the other without error; the wrong one
@@ -155,14 +186,14 @@ def _encodes_within(char: str, encoding: str, low: bytes, high: bytes) -> bool:
 
 
 def _load_plain(path: Path, data: bytes) -> list[SourceText]:
-    text, encoding = decode_text(path, data)
+    text, encoding, notes = decode_text(path, data)
     if not text.strip():
         raise LoadError(path, "empty file")
-    return [SourceText(path=path, text=text, encoding=encoding)]
+    return [SourceText(path=path, text=text, encoding=encoding, notes=notes)]
 
 
 def _load_html(path: Path, data: bytes) -> list[SourceText]:
-    markup, encoding = decode_text(path, data)
+    markup, encoding, notes = decode_text(path, data)
     soup = BeautifulSoup(markup, "lxml")
     title = _html_title(soup)
     for tag in soup.find_all(_HTML_DROP):
@@ -178,7 +209,7 @@ def _load_html(path: Path, data: bytes) -> list[SourceText]:
     text = "\n".join(line for line in lines if line)
     if not text:
         raise LoadError(path, "no readable text in HTML")
-    return [SourceText(path=path, text=text, encoding=encoding, title=title)]
+    return [SourceText(path=path, text=text, encoding=encoding, title=title, notes=notes)]
 
 
 def _html_title(soup: BeautifulSoup) -> str | None:
@@ -204,6 +235,7 @@ def _load_pdf(path: Path, data: bytes) -> list[SourceText]:
 
 def _load_docx(path: Path, data: bytes) -> list[SourceText]:
     try:
+        _check_unpacked_size(path, data)
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, ValueError, KeyError) as exc:
         raise LoadError(path, "not a valid DOCX file") from exc
@@ -214,9 +246,22 @@ def _load_docx(path: Path, data: bytes) -> list[SourceText]:
     return [SourceText(path=path, text=text, encoding="docx", title=title)]
 
 
+def _check_unpacked_size(path: Path, data: bytes) -> None:
+    """Refuse a zip whose members would inflate past ``_DOCX_MAX_UNPACKED``, from its directory alone.
+
+    The sizes are the ones the zip declares; zipfile stops reading a member at its declared size.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > _DOCX_MAX_UNPACKED:
+        raise LoadError(path, f"refused: would unpack to {unpacked / 1e6:.0f} MB (a zip bomb?)")
+
+
 def _load_jsonl(path: Path, data: bytes) -> list[SourceText]:
-    content, encoding = decode_text(path, data)
+    """One SourceText per good record; a bad line is skipped and noted, unless no line is good."""
+    content, encoding, notes = decode_text(path, data)
     records: list[SourceText] = []
+    skipped: list[str] = []
     seen: set[str] = set()
     for number, line in enumerate(content.split("\n"), start=1):
         if not line.strip():
@@ -224,10 +269,13 @@ def _load_jsonl(path: Path, data: bytes) -> list[SourceText]:
         try:
             records.append(_jsonl_record(path, line, encoding, seen))
         except ValueError as exc:
-            raise LoadError(path, f"line {number}: {exc}") from exc
+            skipped.append(f"line {number}: {exc}")
     if not records:
-        raise LoadError(path, "empty file")
-    return records
+        raise LoadError(path, skipped[0] if skipped else "empty file")
+    if skipped:
+        shown = "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else "")
+        notes += (f"{len(skipped)} bad line(s) skipped ({shown})",)
+    return [replace(record, notes=notes) for record in records]
 
 
 def _jsonl_record(path: Path, line: str, encoding: str, seen: set[str]) -> SourceText:

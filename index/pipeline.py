@@ -12,10 +12,11 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from index.catalog import Catalog
-from index.chunking import chunk_document
+from index.chunking import chunk_document, drop_repeats
+from index.clean import DAMAGE_RULES
 from index.dedup import NearDuplicates, signature
 from index.documents import build_documents
-from index.loaders import LoadError, iter_files, load_file
+from index.loaders import LoadError, check_size, iter_files, load_file
 from index.text.script import to_simplified
 from index.store import ChunkStore
 from index.types import Chunk
@@ -32,7 +33,10 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_removed: int = 0
     pruned_files: int = 0
+    # One entry per bad file: {"path", "reason", "kept"}. Failed files added nothing; repaired
+    # ones were indexed after something was removed or skipped.
     failed: list[dict[str, str]] = field(default_factory=list)
+    repaired: list[dict[str, str]] = field(default_factory=list)
     cleaning: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -75,9 +79,9 @@ class Ingestor:
             try:
                 changed |= self._ingest_file(path, report, cleaning)
             except LoadError as err:  # one bad file must not stop the batch
-                report.failed.append({"path": str(path), "reason": str(err)})
+                self._fail(report, path, str(err))
             except (ValueError, OSError) as err:
-                report.failed.append({"path": str(path), "reason": f"{path.name}: {err}"})
+                self._fail(report, path, f"{path.name}: {err}")
         if prune:
             changed |= self._prune(report)
         if changed or self.store.bm25_missing():
@@ -88,11 +92,18 @@ class Ingestor:
 
     def _existing(self, paths: list[Path], report: IngestReport) -> list[Path]:
         missing = [p for p in paths if not p.exists()]
-        report.failed += [{"path": str(p), "reason": f"{p}: no such file or folder"} for p in missing]
+        report.failed += [{"path": str(p), "reason": f"{p}: no such file or folder", "kept": "nothing"} for p in missing]
         return iter_files([p for p in paths if p.exists()])
+
+    def _fail(self, report: IngestReport, path: Path, reason: str) -> None:
+        """Report a file that added nothing; an earlier version of it stays indexed."""
+        earlier = len(self.catalog.file_doc_ids(str(path.resolve())))
+        kept = f"its earlier version ({earlier} articles)" if earlier else "nothing"
+        report.failed.append({"path": str(path), "reason": reason, "kept": kept})
 
     def _ingest_file(self, path: Path, report: IngestReport, cleaning: Counter[str]) -> bool:
         key = str(path.resolve())
+        check_size(path, self.settings.max_file_bytes)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         if self.catalog.file_hash(key) == sha:
             report.files_unchanged += 1
@@ -100,12 +111,19 @@ class Ingestor:
             return False
         base_id = self._base_id(path, key)
         docs: list[Document] = []
-        for source in load_file(path):
+        sources = load_file(path)
+        damage: Counter[str] = Counter()
+        for source in sources:
             built, counts = build_documents(source, base_id)
             docs += built
             cleaning.update(counts)
+            damage.update({rule: counts[rule] for rule in DAMAGE_RULES if counts.get(rule)})
         signatures = [self._link_copy(d) for d in docs]
-        chunks = [c for d in docs for c in self._chunks(d)]
+        every = [self._chunks(d) for d in docs]
+        chunks = [c for d in every for c in drop_repeats(d)]
+        notes = [*sources[0].notes, *(f"{rule} {n}" for rule, n in damage.items())]
+        if repeats := sum(map(len, every)) - len(chunks):
+            notes.append(f"{repeats} repeated passages dropped")
         old_ids = self.catalog.file_doc_ids(key)
         old = self.store.chunk_ids_of(old_ids)
         report.chunks_embedded += self.store.add(chunks, self.settings.embed_batch_size, self.on_embedded)
@@ -118,6 +136,9 @@ class Ingestor:
         report.chunks += len(chunks)
         report.chunks_removed += len(stale)
         report.warnings += [f"{path.name}: {w}" for d in docs[:1] for w in d.metadata["warnings"]]
+        if notes:
+            kept = f"{len(docs)} articles, {len(chunks)} passages"
+            report.repaired.append({"path": str(path), "reason": f"{path.name}: {'; '.join(notes)}", "kept": kept})
         return True
 
     def _forget_dropped(self, old_ids: list[str], docs: list[Document]) -> None:

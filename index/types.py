@@ -25,6 +25,7 @@ class SourceText:
     title: str | None = None
     date: str | None = None
     source: str | None = None
+    notes: tuple[str, ...] = ()  # what loading had to repair or skip (NUL bytes, broken lines)
 
 
 @dataclass(frozen=True)

@@ -195,13 +195,12 @@ def test_jsonl_gives_one_source_per_record(tmp_path: Path) -> None:
         ("a.txt", b"", "empty file"),
         ("a.txt", b" \n\t\n", "empty file"),
         ("a.txt", random.Random(7).randbytes(4096), "cannot decode: not UTF-8, GB18030, Big5 or UTF-16"),
-        ("a.txt", b"ELF\x00\x01\x02 text", "binary data (NUL bytes), not text"),
-        ("a.jsonl", b'{"doc_id": "a", "text": "x"}\n{"doc_id": \n', "line 2: invalid JSON"),
+        ("a.txt", b"ELF\x00\x01\x02 text", "binary data (3 control bytes such as NUL), not text"),
+        ("a.jsonl", b'{"doc_id": \n', "line 1: invalid JSON"),
         ("a.jsonl", b'\n\n{"doc_id": "a", "title": "t"}\n', "line 3: missing field 'text'"),
         ("a.jsonl", b'["doc_id", "text"]\n', "line 1: not a JSON object"),
         ("a.jsonl", b'{"doc_id": "a", "text": "  "}\n', "line 1: field 'text' must be a non-empty string"),
         ("a.jsonl", b'{"doc_id": "a", "text": "x", "date": 2020}\n', "line 1: field 'date' must be a string"),
-        ("a.jsonl", b'{"doc_id": "a", "text": "x"}\n{"doc_id": "a", "text": "y"}\n', "line 2: duplicate doc_id 'a'"),
         ("a.pdf", b"%PDF-1.4 not really", "not a readable PDF"),
         ("a.docx", b"PK not really a zip", "not a valid DOCX file"),
         ("a.html", b"<html><script>x()</script></html>", "no readable text in HTML"),
@@ -215,6 +214,28 @@ def test_bad_files_raise_load_error_with_one_line_reason(tmp_path: Path, name: s
     assert message.startswith(f"{name}: {reason}")
     assert "\n" not in message
     assert raised.value.path == path
+
+
+def test_jsonl_keeps_its_good_records_and_notes_each_bad_line(tmp_path: Path) -> None:
+    lines = ['{"doc_id": "a", "text": "x"}', '{"doc_id": ', '{"doc_id": "a", "text": "y"}', '{"doc_id": "b", "text": "z"}']
+    first, second = load_file(_write(tmp_path / "a.jsonl", "\n".join(lines).encode()))
+    assert (first.doc_id, second.doc_id) == ("a", "b")
+    assert first.notes == ("2 bad line(s) skipped (line 2: invalid JSON; line 3: duplicate doc_id 'a')",)
+
+
+def test_stray_nul_bytes_are_removed_and_noted(tmp_path: Path) -> None:
+    text = SIMPLIFIED[0].read_text(encoding="utf-8")
+    data = text.encode().replace(b"\n", b"\n\x00", 3)  # where a damaged copy pads a block
+    source = _load_one(_write(tmp_path / "a.txt", data))
+    assert source.text == text
+    assert source.notes == ("3 stray control bytes (NUL) removed",)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_detected(tmp_path: Path, codec: str) -> None:
+    text = SIMPLIFIED[0].read_text(encoding="utf-8")
+    source = _load_one(_write(tmp_path / "a.txt", text.encode(codec)))
+    assert (source.text, source.encoding) == (text, codec)
 
 
 def test_missing_file_raises_load_error(tmp_path: Path) -> None:
