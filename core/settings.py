@@ -37,9 +37,9 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
     chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")
     dedup_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard above which articles are copies.")
-    # A policy article is tens of kB and the largest benchmark collection (JSON Lines) 19 MB; cleaning
-    # costs seconds per MB, so a bigger file is refused unread rather than holding up the batch.
-    max_file_mb: float = Field(32, gt=0, description="Files larger than this are refused before they are read.")
+    # A policy article is tens of kB; reading one costs 10-50 s per MB on 2 cores (bench/bad_files.py),
+    # so a bigger file is refused unread rather than holding up the batch. Split big collections.
+    max_file_mb: float = Field(8, gt=0, description="Files larger than this are refused before they are read.")
 
     retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50)

@@ -53,10 +53,36 @@ def repoint_copies(catalog: Catalog, store: ChunkStore, gone: list[str]) -> dict
 
 
 def forget_file(catalog: Catalog, store: ChunkStore, path: str) -> tuple[list[str], dict[str, str]]:
-    """Drop a file's articles and chunks: its doc_ids, and the new story id of each copy re-pointed."""
-    doc_ids = catalog.remove_file(path)
+    """Drop a file's articles and chunks: its doc_ids, and the new story id of each copy re-pointed.
+
+    Chunks go first: killed after that, the catalog still names the file and the removal can run again.
+    """
+    doc_ids = catalog.file_doc_ids(path)
     store.delete(store.chunk_ids_of(doc_ids))
+    catalog.remove_file(path)
     return doc_ids, repoint_copies(catalog, store, doc_ids)
+
+
+def reconcile(catalog: Catalog, store: ChunkStore) -> bool:
+    """Bring the stored chunks back in step with the catalog after a run was killed; True if anything changed.
+
+    The catalog changes in transactions, Chroma does not, so the catalog is the truth: chunks of
+    articles it does not hold go (a file killed mid-ingest is read again in full), copies of an
+    article it no longer holds are re-pointed, and chunks take their article's story id.
+    """
+    stories = {doc_id: canonical for doc_id, (canonical, _) in catalog.minhashes().items()}
+    dangling = sorted({story for story in stories.values() if story not in stories})
+    stories.update(catalog.repoint_copies(dangling))
+    orphans: set[str] = set()
+    moved: dict[str, str] = {}
+    for chunk_id, doc_id, story in store.chunk_stories():
+        if doc_id not in stories:
+            orphans.add(chunk_id)
+        elif story != stories[doc_id]:
+            moved[doc_id] = stories[doc_id]
+    store.delete(orphans)
+    store.set_story_ids(moved)
+    return bool(dangling or orphans or moved)
 
 
 @dataclass
@@ -71,9 +97,9 @@ class Ingestor:
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        changed = reconcile(self.catalog, self.store)
         self._dedup = NearDuplicates(self.catalog.minhashes(), self.settings.dedup_threshold)
         cleaning: Counter[str] = Counter()
-        changed = False
         for path in self._existing(paths, report):
             report.files += 1
             try:
@@ -84,7 +110,7 @@ class Ingestor:
                 self._fail(report, path, f"{path.name}: {err}")
         if prune:
             changed |= self._prune(report)
-        if changed or self.store.bm25_missing():
+        if changed or not self.store.bm25_in_step():
             self.store.rebuild_bm25()
         report.cleaning = dict(sorted(cleaning.items()))
         report.seconds = round(time.perf_counter() - started, 2)

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from index.catalog import Catalog
 from index.embedding import build_embeddings, lazy_embeddings
-from index.pipeline import IngestReport, Ingestor, forget_file
+from index.pipeline import IngestReport, Ingestor, forget_file, reconcile
 from index.store import ChunkStore
 from core.settings import Settings
 
@@ -40,8 +40,10 @@ class Index:
     def remove_file(self, path: str) -> list[str]:
         """Forget one ingested file (its catalog path): its articles and their chunks. Returns their doc_ids.
 
-        Copies of those articles are re-pointed at one that remains.
+        Copies of those articles are re-pointed at one that remains. A removal killed part way
+        is finished by the next removal or ingest.
         """
+        reconcile(self.catalog, self.store)
         doc_ids, _ = forget_file(self.catalog, self.store, path)
         self.store.rebuild_bm25()
         return doc_ids

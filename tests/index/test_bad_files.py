@@ -27,7 +27,7 @@ FAILED = {
     "not_a_zip.docx": "not a valid DOCX file",
     generate.ZIP_BOMB: "refused: would unpack to 315 MB (a zip bomb?)",
     "scripts_only.html": "no readable text in HTML",
-    generate.HUGE: "too large: 50.0 MB, over the 32 MB limit",
+    generate.HUGE: "too large: 50.0 MB, over the 8 MB limit",
 }
 # File -> what its reason says was removed or skipped; the rest of it was indexed.
 REPAIRED = {
