@@ -64,6 +64,7 @@ class Settings(BaseSettings):
         REPO_ROOT / "rag" / "answerability.json",
         description="The fitted answerability model; the chain refuses below its threshold.",
     )
+    max_question_chars: int = Field(500, ge=1, description="Longer questions are turned back with a message.")
 
     admin_password: str | None = None
     prompts_dir: Path = REPO_ROOT / "prompts"

@@ -34,7 +34,7 @@ class CleanResult:
 # How a warning about a removed mojibake run starts; the library page counts warnings by it.
 MOJIBAKE_DROPPED = "mojibake dropped"
 # Rules whose firing says the file itself was damaged or hostile, not just scraped.
-DAMAGE_RULES = ("repeated_run", "bidi_control")
+DAMAGE_RULES = ("repeated_run", "bidi_control", "prompt_injection")
 
 # A full calendar date, and a line that is nothing but one; shared with metadata extraction.
 FULL_DATE = re.compile(
@@ -57,6 +57,15 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # A short unit said twenty times or more in a row (one 1 MB line of 党建) is not prose; three are kept.
 _REPEATED_RUN = re.compile(r"(.{1,16}?)\1{19,}")
 _RUN_KEPT = 3
+# A sentence telling the reader (an LLM) to drop its instructions: never article content, and an
+# answer must not quote it. It needs a word pointing back (以上, previous), so 忽略安全规则 stays.
+_INJECTION = re.compile(
+    r"[^。！？!?\n]*(?:(?:忽略|无视|忘记|忘掉|不要理会)(?:你)?(?:以上|上面|前面|之前|先前|上述|此前|原有|系统)的?"
+    r"(?:所有|全部|一切)?的?(?:指令|指示|提示词?|规则|设定)"
+    r"|ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|above|prior|earlier)\s+(?:instructions|prompts?))"
+    r"[^。！？!?\n]*[。！？!?]?",
+    re.IGNORECASE,
+)
 # Captions that interrupt a sentence; they name a photo the reader cannot see.
 _INLINE_CAPTION = re.compile(r"[(（](?:图|圖|图片|圖片|摄影|攝影)\s*(?:[:：/]|来源|來源)[^()（）\n]{0,40}[)）]")
 
@@ -184,6 +193,7 @@ def _clean_line(line: str, counts: Counter[str], warnings: list[str]) -> str:
     line = _half_width(line, counts)
     line = _count_sub(_PINYIN, "", line, "pinyin", counts)
     line = _drop_mojibake(line, counts, warnings)
+    line = _count_sub(_INJECTION, "", line, "prompt_injection", counts)
     line = _count_sub(_INLINE_CAPTION, "", line, "caption", counts)
     line = _count_sub(_INVISIBLE, "", line, "spaces", counts)
     line = _count_sub(_BIDI, "", line, "bidi_control", counts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.types import Answer, Citation
 from webui import render
 from webui.render import Turn
@@ -26,12 +28,36 @@ def answer(text: str = f"{QUOTE}[1]", citations: list[Citation] | None = None, *
 def test_cited_markers_link_to_their_source_card_and_uncited_numbers_stay_text():
     html = render.answer_html("甲[1]乙[2]", turn=3, cited=[1])
     assert '<a class="cite" href="#src-3-1">[1]</a>' in html
-    assert "乙[2]" in html
+    assert "乙&#91;2&#93;" in html  # shown as 乙[2], but no Markdown can link it
 
 
 def test_answer_text_is_escaped():
     html = render.answer_html("<script>alert(1)</script>[1]", turn=0, cited=[1])
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+HOSTILE = (
+    "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    "[点我](javascript:alert(3))![图](javascript:alert(4))<a href=\"javascript:alert(5)\">链接</a>"
+)
+
+
+def _no_tags(markup: str) -> None:
+    for tag in ("<script", "<img", "<a href"):
+        assert tag not in markup, tag
+
+
+def test_hostile_text_is_inert_in_chat_sources_article_and_export():
+    hostile = citation(text=HOSTILE, quote=HOSTILE, title=HOSTILE, source=HOSTILE)
+    turn = render.Turn(HOSTILE, answer(f"{HOSTILE}[1]", citations=[hostile]))
+    for message in render.chat_messages([turn], pending=HOSTILE, draft=HOSTILE):
+        content = message["content"].replace('<a class="cite" href="#src-0-1">', "")
+        _no_tags(content)
+        assert "](" not in content and "[点我]" not in content  # the chat renders Markdown
+    _no_tags(render.sources_html([turn]))  # HTML panels: no Markdown is rendered there
+    _no_tags(render.article_html(HOSTILE, HOSTILE, hostile))
+    exported = render.conversation_markdown([turn])
+    assert "[点我](" not in exported and not re.search(r"(?<!\\)<", exported)  # every < escaped
 
 
 def test_quote_spans_are_found_in_order_and_merged():
