@@ -125,6 +125,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> Non
             js=(ASSETS / "app.js").read_text(encoding="utf-8"),
             footer_links=["api"],
             run_history=False,  # questions may be sensitive: keep no copy in the browser
+            max_file_size=settings.max_file_bytes,  # Gradio refuses a bigger upload before it is written
         )
     finally:
         backend.close()

@@ -47,6 +47,15 @@ _JSONL_OPTIONAL = ("title", "date", "source")
 # more than this share of the characters means the file is not text at all.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _BINARY_SHARE = 0.01
+# What a file's first bytes say it is. A PDF or DOCX must be one (a PDF may start after some junk);
+# a text file must be none of these, whatever its name says.
+_MAGIC = {
+    b"%PDF-": "PDF", b"PK\x03\x04": "zip", b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image", b"\x7fELF": "program", b"MZ\x90\x00": "program", b"\x1f\x8b": "gzip archive",
+}
+_CONTENT_OF = {".pdf": "PDF", ".docx": "zip"}
+_TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
+_PDF_JUNK = 1024
 # Refused unread: a DOCX is a zip, and a zip bomb inflates a few kB into gigabytes.
 _DOCX_MAX_UNPACKED = 256 * 1024 * 1024
 
@@ -112,7 +121,20 @@ def load_file(path: Path) -> list[SourceText]:
         raise LoadError(path, f"cannot read: {exc.strerror or exc}") from exc
     if not data.strip():
         raise LoadError(path, "empty file")
+    _check_content(path, suffix, data)
     return loader(path, data)
+
+
+def _check_content(path: Path, suffix: str, data: bytes) -> None:
+    """Refuse a file whose first bytes say it is not what its name says (an image named .txt)."""
+    sniffed = next((kind for magic, kind in _MAGIC.items() if data.startswith(magic)), None)
+    if sniffed is None and b"%PDF-" in data[:_PDF_JUNK]:
+        sniffed = "PDF"
+    expected = _CONTENT_OF.get(suffix)
+    if expected and sniffed != expected:
+        raise LoadError(path, f"content is {sniffed or 'text or unknown'}, not the {expected} a {suffix} file holds")
+    if suffix in _TEXT_SUFFIXES and sniffed:
+        raise LoadError(path, f"content is {sniffed}, not text")
 
 
 def decode_text(path: Path, data: bytes) -> Decoded:

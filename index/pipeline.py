@@ -44,6 +44,11 @@ class IngestReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def refused(cls, path: Path, reason: str) -> IngestReport:
+        """The report on one file turned away before it reached the index."""
+        return cls(files=1, failed=[{"path": str(path), "reason": reason, "kept": "nothing"}])
+
 
 def repoint_copies(catalog: Catalog, store: ChunkStore, gone: list[str]) -> dict[str, str]:
     """Keep copies of removed articles from pointing at a doc_id that no longer exists."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 from langchain_core.documents import Document
 
+from index.loaders import LoadError, check_size, load_file
 from index.pipeline import IngestReport
 from index.search import SearchFilter
 from index.service import Index
@@ -21,6 +23,18 @@ from rag.chain import Event
 from rag.study import StudyPack, build_study_pack
 
 T = TypeVar("T")
+# \w is Unicode, so Chinese names stay readable; everything else (/, \, quotes, $, spaces) becomes _.
+_UNSAFE = re.compile(r"[^\w.-]+")
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
+_NAME_MAX = 80
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside the folder it is joined to: no path parts, no leading dot."""
+    path = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(path).stem, Path(path).suffix.lower()
+    stem = _UNSAFE.sub("_", stem).strip("._")[:_NAME_MAX] or "upload"
+    return stem + (suffix if _SUFFIX.fullmatch(suffix) else "")
 
 
 class Backend:
@@ -93,9 +107,19 @@ class Backend:
         return self._index.store.chunk_counts()
 
     def ingest_upload(self, upload: Path) -> IngestReport:
-        """Keep a copy of an uploaded file and index it; a file of the same name is replaced."""
+        """Keep a copy of an uploaded file under a safe name and index it; a file of that name is replaced.
+
+        A file too big, not what its name says, or unreadable is turned away before it is copied.
+        """
+        try:
+            check_size(upload, self.settings.max_file_bytes)
+            load_file(upload)
+        except LoadError as err:
+            return IngestReport.refused(upload, str(err))
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        kept = self.uploads_dir / upload.name
+        kept = self.uploads_dir / safe_name(upload.name)
+        if kept.resolve().parent != self.uploads_dir.resolve():  # safe_name's promise, checked where it matters
+            raise ValueError(f"upload name {upload.name!r} leaves the uploads folder")
 
         def copy_and_ingest() -> IngestReport:  # on the index thread, so a removal cannot race the copy
             shutil.copyfile(upload, kept)

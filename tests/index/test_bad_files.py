@@ -21,10 +21,10 @@ BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 # File -> the start of its reason (after "name: "); each added nothing to the index.
 FAILED = {
     "empty.txt": "empty file",
-    "binary_renamed.txt": "cannot decode",
+    "binary_renamed.txt": "content is PNG image, not text",
     "truncated.pdf": "not a readable PDF",
     "encrypted.pdf": "encrypted PDF (needs a password)",
-    "not_a_zip.docx": "not a valid DOCX file",
+    "not_a_zip.docx": "content is text or unknown, not the zip a .docx file holds",
     generate.ZIP_BOMB: "refused: would unpack to 315 MB (a zip bomb?)",
     "scripts_only.html": "no readable text in HTML",
     generate.HUGE: "too large: 50.0 MB, over the 8 MB limit",

@@ -202,7 +202,12 @@ def test_jsonl_gives_one_source_per_record(tmp_path: Path) -> None:
         ("a.jsonl", b'{"doc_id": "a", "text": "  "}\n', "line 1: field 'text' must be a non-empty string"),
         ("a.jsonl", b'{"doc_id": "a", "text": "x", "date": 2020}\n', "line 1: field 'date' must be a string"),
         ("a.pdf", b"%PDF-1.4 not really", "not a readable PDF"),
-        ("a.docx", b"PK not really a zip", "not a valid DOCX file"),
+        ("a.docx", b"PK\x03\x04 not really a zip", "not a valid DOCX file"),
+        ("a.docx", b"plain text", "content is text or unknown, not the zip a .docx file holds"),
+        ("a.pdf", b"\xff\xd8\xff\xe0 JFIF", "content is JPEG image, not the PDF a .pdf file holds"),
+        ("a.txt", b"%PDF-1.4 a renamed PDF", "content is PDF, not text"),
+        ("a.html", b"\x89PNG\r\n\x1a\n", "content is PNG image, not text"),
+        ("a.md", b"\x7fELF\x02\x01", "content is program, not text"),
         ("a.html", b"<html><script>x()</script></html>", "no readable text in HTML"),
     ],
 )
