@@ -86,17 +86,21 @@ def state(data_dir: Path) -> dict:
         return {"export": rows, "articles": idx.articles(), "stories": stories}
 
 
-def _trials(worker: Worker, reference: float, start, command, finish) -> int:
-    """Kill ``command`` at seeded random moments within the reference run's length; count the kills."""
+def kill_and_resume(worker: Worker, tmp_path: Path, start: Path, command: tuple, reference: float, clean: dict) -> None:
+    """Run ``(kind, *args)`` on copies of the index at ``start``, each SIGKILLed at a seeded random
+    moment within ``reference`` seconds, then run it again to its end: each copy must equal ``clean``."""
+    kind, *args = command
     rng = random.Random(SEED)
     kills = 0
     for trial in range(TRIALS):
-        data_dir = start(trial)
-        status, _ = worker.run(*command(data_dir), kill_after=rng.uniform(0, reference))
+        data_dir = tmp_path / f"trial-{trial}"
+        shutil.copytree(start, data_dir)
+        status, _ = worker.run(kind, data_dir, *args, kill_after=rng.uniform(0, reference))
         assert status in (0, KILLED)
         kills += status == KILLED
-        assert worker.run(*finish(data_dir))[0] == 0
-    return kills
+        assert worker.run(kind, data_dir, *args)[0] == 0
+        assert state(data_dir) == clean, f"trial {trial}"
+    assert kills >= TRIALS // 2  # most kills landed inside the run, not after it
 
 
 def test_an_ingest_killed_anywhere_is_completed_by_the_next_one(worker, corpus, tmp_path) -> None:
@@ -109,18 +113,7 @@ def test_an_ingest_killed_anywhere_is_completed_by_the_next_one(worker, corpus, 
     assert len(clean["articles"]) >= 3 and any(c != d for d, c in clean["stories"])
     assert worker.run("ingest", tmp_path / "scratch", corpus)[0] == 0
     assert state(tmp_path / "scratch") == clean
-
-    def start(trial: int) -> Path:
-        shutil.copytree(tmp_path / "base", tmp_path / f"trial-{trial}")
-        return tmp_path / f"trial-{trial}"
-
-    def ingest(data_dir: Path) -> tuple:
-        return "ingest", data_dir, corpus
-
-    kills = _trials(worker, seconds, start, ingest, ingest)
-    assert kills >= TRIALS // 2
-    for trial in range(TRIALS):
-        assert state(tmp_path / f"trial-{trial}") == clean, f"trial {trial}"
+    kill_and_resume(worker, tmp_path, tmp_path / "base", ("ingest", corpus), seconds, clean)
 
 
 def test_a_removal_killed_anywhere_is_completed_by_running_it_again(worker, corpus, tmp_path) -> None:
@@ -131,18 +124,7 @@ def test_a_removal_killed_anywhere_is_completed_by_running_it_again(worker, corp
     assert status == 0
     clean = state(tmp_path / "clean")
     assert "000_3f0149dc5789c7e7" not in {a["doc_id"] for a in clean["articles"]}
-
-    def start(trial: int) -> Path:
-        shutil.copytree(tmp_path / "full", tmp_path / f"trial-{trial}")
-        return tmp_path / f"trial-{trial}"
-
-    def remove(data_dir: Path) -> tuple:
-        return "remove", data_dir, canonical
-
-    kills = _trials(worker, seconds, start, remove, remove)
-    assert kills >= TRIALS // 2
-    for trial in range(TRIALS):
-        assert state(tmp_path / f"trial-{trial}") == clean, f"trial {trial}"
+    kill_and_resume(worker, tmp_path, tmp_path / "full", ("remove", canonical), seconds, clean)
 
 
 # The narrow windows a random kill rarely hits, each made on purpose.
