@@ -87,7 +87,10 @@ def build_app(backend: Backend, feedback: FeedbackLog) -> gr.Blocks:
             gr.Markdown("未设置管理员密码（POLICYQA_ADMIN_PASSWORD），文库为只读。", visible=not is_admin_set)
             with gr.Accordion("管理文库（需管理员密码）", open=False, visible=is_admin_set, elem_id="admin"):
                 password = gr.Textbox(label="管理员密码", type="password")
-                files = gr.File(label="上传文章（txt、md、html、pdf、docx）", file_count="multiple", file_types=UPLOAD_TYPES)
+                files = gr.File(
+                    label="上传文章（txt、md、html、pdf、docx；扫描件 pdf 与图片 png、jpg、tif 经 OCR 识别）",
+                    file_count="multiple", file_types=UPLOAD_TYPES,
+                )
                 upload = gr.Button("上传并导入", variant="primary")
                 remove_pick = gr.Dropdown(snap.articles, value=None, label="要删除的文章（同一文件中的文章一并删除）")
                 remove = gr.Button("删除文章", variant="stop")
@@ -125,7 +128,8 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> Non
             js=(ASSETS / "app.js").read_text(encoding="utf-8"),
             footer_links=["api"],
             run_history=False,  # questions may be sensitive: keep no copy in the browser
-            max_file_size=settings.max_file_bytes,  # Gradio refuses a bigger upload before it is written
+            # Gradio refuses a bigger upload before it is written; the loaders hold each type to its own limit.
+            max_file_size=max(settings.max_file_bytes, settings.max_scan_bytes),
         )
     finally:
         backend.close()

@@ -86,10 +86,15 @@ def main() -> None:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "machine": f"{os.cpu_count()} cores",
         }
+    write_run(args.name, result, to_markdown(result))
+
+
+def write_run(name: str, result: dict, markdown: str) -> None:
+    """bench/runs/<name>.json and .md, and the table on stdout."""
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{args.name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    (OUT / f"{args.name}.md").write_text(to_markdown(result), encoding="utf-8")
-    print(to_markdown(result))
+    (OUT / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    (OUT / f"{name}.md").write_text(markdown, encoding="utf-8")
+    print(markdown)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     query_prefix: str = Field("query: ", description="Prepended to questions before embedding (e5 contract).")
     passage_prefix: str = Field("passage: ", description="Prepended to chunks before embedding (e5 contract).")
     embed_batch_size: int = Field(32, ge=1)
+    # Vectors from different backends differ slightly, so a collection records the one it was built with.
+    embedding_backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description="How the model runs: torch fp32, torch under bf16 autocast, ONNX Runtime fp32 or int8 "
+        "(the ONNX ones for the default model only, exported into its folder on first use).",
+    )
+    embedding_threads: int = Field(2, ge=1, description="ONNX Runtime intra-op threads (torch uses every core).")
 
     chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
     chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")
@@ -40,6 +47,19 @@ class Settings(BaseSettings):
     # A policy article is tens of kB; reading one costs 10-50 s per MB on 2 cores (bench/bad_files.py),
     # so a bigger file is refused unread rather than holding up the batch. Split big collections.
     max_file_mb: float = Field(8, gt=0, description="Files larger than this are refused before they are read.")
+    # A scan costs OCR time per page (~3.5 s, bench/runs/ocr.md), not per MB, and is bulky: one A4 page
+    # at 300 dpi is 8.7 MB as an uncompressed TIFF. So images and PDFs have their own limit.
+    max_scan_mb: float = Field(32, gt=0, description="Images and PDFs larger than this are refused before they are read.")
+    # OCR (index/ocr) reads images and the PDF pages whose text layer is missing or garbled.
+    ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution PDF pages are rendered at for OCR.")
+    ocr_min_page_chars: int = Field(
+        10, ge=0, description="A PDF page whose text layer has fewer characters than this is OCR'd."
+    )
+    ocr_low_confidence: float = Field(
+        0.9, ge=0, le=1, description="OCR lines scored under this are flagged as doubtful in citations."
+    )
+    # One thread leaves the other core to questions while a long scan is read (bench/ocr.py has both).
+    ocr_threads: int = Field(1, ge=0, description="onnxruntime threads for OCR; 0 uses every core.")
 
     retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50)
@@ -66,12 +86,22 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(500, ge=1, description="Longer questions are turned back with a message.")
 
+    eval_cache_dir: Path | None = Field(
+        None,
+        description="Where evaluation keeps the indexes it builds from benchmark files, named by a hash of "
+        "the files, the ingest code and its settings; unset: the data dir. CI points it outside the checkout.",
+    )
+
     admin_password: str | None = None
     prompts_dir: Path = REPO_ROOT / "prompts"
 
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1e6)
+
+    @property
+    def max_scan_bytes(self) -> int:
+        return int(self.max_scan_mb * 1e6)
 
     @property
     def chroma_dir(self) -> Path:

@@ -4,10 +4,10 @@ The benchmark text is licensed to others and must not enter the repository, so t
 are rebuilt wherever they are needed. A sample is a pure function of the source files:
 questions and distractor documents are picked in order of a salted hash of their ids.
 
-Sizes are set by the CI budget (the whole evaluation under 15 minutes on 2 cores). Chunks
-average ~400 characters and embed at ~6.4/s there, so the first ingest of each set is the
-cost: ncpqa 1848 chunks, crud 876, cmrc 359, seeds 62 (~8 minutes of embedding in all;
-all 599 NCPQA documents would add 508 chunks, ~80 s).
+CRUD-RAG's sample is a haystack of 3,000 documents whose distractors are the questions' nearest
+BM25 neighbours in its 68k articles (eval.hard_negatives); a built sample is kept beside its
+files with the key it was built from, since ranking the pool takes about 20 s. NCPQA's holds
+all 599 documents of its corpus.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.hard_negatives import nearest_documents
 from eval.paths import SAMPLE_ARTICLES, SEEDS, SHARED_BENCHMARKS
 from eval.report import write_rows
 
@@ -41,13 +42,16 @@ class Sample:
     documents: int  # the gold documents of the sampled questions, then distractors up to this
     salt: str = _SALT
     held_out: Sample | None = None  # never pick a question this other sample picks
+    # Globs under the benchmarks folder to draw distractors from as the questions' nearest BM25
+    # neighbours; empty: distractors are the set's own other documents, by salted hash.
+    pool: tuple[str, ...] = ()
 
 
 SAMPLES = {
-    # In-domain: government policy; 450 of the 599 documents (171 gold, the rest close distractors).
-    "ncpqa": Sample("ncpqa", "qa.dev.jsonl", "docs.jsonl", questions=200, documents=450),
-    # News; 150 questions link 281 documents (1-3 each), plus unrelated news as distractors.
-    "crud": Sample("crud_rag", "qa.dev.jsonl", "docs-*.jsonl", questions=150, documents=450),
+    # In-domain: government policy; all 599 documents (171 gold), every one a close distractor.
+    "ncpqa": Sample("ncpqa", "qa.dev.jsonl", "docs.jsonl", questions=200, documents=599),
+    # News; 150 questions link 281 documents (1-3 each), then their nearest neighbours in the corpus.
+    "crud": Sample("crud_rag", "qa.dev.jsonl", "docs-*.jsonl", 150, 3000, pool=("crud_rag/docs-*.jsonl",)),
     # Answer spans (F1/EM); retrieval is too easy here to rank retrievers.
     "cmrc": Sample("cmrc2018", "dev.qa.jsonl", "dev.docs.jsonl", questions=200, documents=250),
 }
@@ -84,25 +88,46 @@ def tuning_set(name: str, data_dir: Path, shared: Path = SHARED_BENCHMARKS) -> B
 def _external(name: str, samples: dict, known: tuple, data_dir: Path, shared: Path, suffix: str = "") -> BenchSet:
     if name not in samples:
         raise ValueError(f"unknown benchmark set {name!r}; choose from {', '.join(known)}")
-    folder = shared / samples[name].folder
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} not found: pass --benchmarks pointing at shared/benchmarks")
-    return build_sample(name + suffix, samples[name], folder, data_dir / "benchmarks")
+    if not (shared / samples[name].folder).is_dir():
+        raise FileNotFoundError(f"{shared / samples[name].folder} not found: pass --benchmarks pointing at shared/benchmarks")
+    return build_sample(name + suffix, samples[name], shared, data_dir / "benchmarks")
 
 
-def build_sample(name: str, sample: Sample, folder: Path, out: Path) -> BenchSet:
+def build_sample(name: str, sample: Sample, shared: Path, out: Path) -> BenchSet:
+    """The sample's questions and documents under ``out``, reused while the sample and its
+    source files are unchanged."""
+    built = BenchSet(name, out / f"{name}.qa.jsonl", out / f"{name}.docs.jsonl")
+    key_path, key = out / f"{name}.key.json", _sample_key(sample, shared)
+    if built.questions.exists() and built.docs.exists() and key_path.exists():
+        if json.loads(key_path.read_text(encoding="utf-8")) == key:
+            return built
+    folder = shared / sample.folder
     questions = _pick_questions(sample, folder)
     gold = {doc_id for q in questions for doc_id in _doc_ids(q)}
     docs = [d for d in _read_all(folder, sample.docs) if d["doc_id"] in gold]
     missing = gold - {d["doc_id"] for d in docs}
     if missing:
         raise ValueError(f"{name}: gold documents missing from {folder}: {sorted(missing)[:5]}")
-    others = (d for d in _read_all(folder, sample.docs) if d["doc_id"] not in gold)
-    docs += first_by_hash(others, "doc_id", max(0, sample.documents - len(docs)), sample.salt)
-    qa_path, docs_path = out / f"{name}.qa.jsonl", out / f"{name}.docs.jsonl"
-    write_rows(qa_path, [_question_row(q) for q in questions])
-    write_rows(docs_path, [_doc_row(d) for d in sorted(docs, key=lambda d: d["doc_id"])])
-    return BenchSet(name, qa_path, docs_path)
+    docs += _distractors(sample, shared, questions, gold, max(0, sample.documents - len(docs)))
+    write_rows(built.questions, [_question_row(q) for q in questions])
+    write_rows(built.docs, [_doc_row(d) for d in sorted(docs, key=lambda d: d["doc_id"])])
+    key_path.write_text(json.dumps(key, ensure_ascii=False), encoding="utf-8")
+    return built
+
+
+def _distractors(sample: Sample, shared: Path, questions: list[dict], gold: set[str], n: int) -> list[dict]:
+    if not sample.pool:
+        others = (d for d in _read_all(shared / sample.folder, sample.docs) if d["doc_id"] not in gold)
+        return first_by_hash(others, "doc_id", n, sample.salt)
+    pool = [d for pattern in sample.pool for d in _read_all(shared, pattern)]
+    return nearest_documents([q["question"] for q in questions], pool, gold, n)
+
+
+def _sample_key(sample: Sample, shared: Path) -> dict:
+    """What a built sample depends on: its definition and the size and time of its source files."""
+    patterns = (f"{sample.folder}/{sample.qa}", f"{sample.folder}/{sample.docs}", *sample.pool)
+    files = sorted({p for pattern in patterns for p in shared.glob(pattern)})
+    return {"sample": repr(sample), "files": [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files]}
 
 
 def _pick_questions(sample: Sample, folder: Path) -> list[dict]:

@@ -11,12 +11,12 @@ Training questions come in pairs from reading-comprehension and policy QA sets:
 
 Sets: CMRC 2018 train and DRCD dev (a salted-hash sample of passages, at most
 ``QUESTIONS_PER_PASSAGE`` questions each) and the NCPQA and CRUD-RAG tuning questions
-(``eval.benchmarks.TUNING_SAMPLES``, which share no question with the CI samples) whose gold
-documents are in the CI sample's documents, asked of those (the collection `eval-bench` fills;
-embedding all 599 NCPQA and 600 CRUD tuning documents took too long on 2 shared cores). Every
-set is ingested through the real pipeline into a collection of its own under the data dir, so
-the features are the ones serving computes. Retrieval results are cached per question in
-``<data_dir>/fit-evidence/<set>.jsonl``: a re-run (or a changed feature) costs seconds.
+(``eval.benchmarks.TUNING_SAMPLES``, which share no question with the CI samples) asked of the
+tuning documents (the collections `eval-tune` fills). Every set is ingested through the real
+pipeline into a collection of its own, so the features are the ones serving computes.
+Retrieval results are cached per question in ``<data_dir>/fit-evidence/<collection>.jsonl``
+(the collection's name carries the hash of its documents and ingest code): a re-run (or a
+changed feature) costs seconds.
 
 Documents (passages, policy articles) are split 80/20 by a salted hash of their id, so no
 held-out question shares a document with a fitted one. A standardised logistic regression is
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.benchmarks import BenchSet, bench_set, first_by_hash, read_jsonl, salted_hash, tuning_set
+from eval.benchmarks import BenchSet, first_by_hash, read_jsonl, salted_hash, tuning_set
 from eval.paths import SHARED_BENCHMARKS
 from eval.report import write_rows
 from eval.runner import ensure_ingested, target_for
@@ -82,23 +82,11 @@ class Case:
 
 def fit_set(name: str, data_dir: Path, shared: Path) -> BenchSet:
     if name in TUNING_SETS:
-        return tuning_questions_over_sample_docs(name, data_dir, shared)
+        return tuning_set(name, data_dir, shared)
     if name not in PASSAGE_SETS:
         raise ValueError(f"unknown set {name!r}; choose from {', '.join(DEFAULT_SETS)}")
     folder, qa, docs, passages = PASSAGE_SETS[name]
     return passage_sample(f"fit-{name}", shared / folder, qa, docs, passages, data_dir / "benchmarks")
-
-
-def tuning_questions_over_sample_docs(name: str, data_dir: Path, shared: Path) -> BenchSet:
-    """The set's tuning questions (never in a CI sample) whose gold documents are all in the CI
-    sample's documents, asked of those documents: the collection `eval-bench` already built,
-    so nothing new is embedded. Only the documents are shared with CI, never a question."""
-    docs = bench_set(name, data_dir, shared).docs
-    held = {d["doc_id"] for d in read_jsonl(docs)}
-    questions = [q for q in read_jsonl(tuning_set(name, data_dir, shared).questions) if set(q["doc_ids"]) <= held]
-    qa_path = data_dir / "benchmarks" / f"fit-{name}.qa.jsonl"
-    write_rows(qa_path, questions)
-    return BenchSet(f"fit-{name}", qa_path, docs)
 
 
 def passage_sample(name: str, folder: Path, qa: str, docs: str, passages: int, out: Path) -> BenchSet:
@@ -126,14 +114,14 @@ def passage_sample(name: str, folder: Path, qa: str, docs: str, passages: int, o
 def gather(settings: Settings, name: str, shared: Path, progress: bool = False) -> tuple[list[Case], dict]:
     """Every case of one set: retrieval is run only for questions not yet in the cache."""
     bench = fit_set(name, settings.data_dir, shared)
-    cache_path = settings.data_dir / "fit-evidence" / f"{name}.jsonl"
+    target = target_for(settings, bench.docs)
+    cache_path = settings.data_dir / "fit-evidence" / f"{target.settings.collection}.jsonl"
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     cached = {row["key"]: row for row in _read_cache(cache_path)}
     questions = list(read_jsonl(bench.questions))
     todo = [q for q in questions if _key(q) not in cached]
     info = {"questions": len(questions), "cached": len(questions) - len(todo)}
     if todo:
-        target = target_for(settings, bench.docs)
         with open_index(target.settings) as idx:
             info["ingest"] = ensure_ingested(idx, target, progress)
             retriever = build_retriever(idx.settings, idx.store, "hybrid")

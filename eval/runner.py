@@ -8,7 +8,7 @@ does not depend on k, so this is exactly what the chain would have retrieved).
 from __future__ import annotations
 
 import hashlib
-import re
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -20,6 +20,7 @@ from tqdm import tqdm
 from eval.paths import SAMPLE_ARTICLES
 from eval.questions import Question
 from eval.removal import library_texts, removal_questions
+from index.fingerprint import files_fingerprint, ingest_fingerprint
 from index.search import SearchFilter
 from index.service import Index, open_index
 from policyqa.factory import build_chain, build_retriever
@@ -39,16 +40,36 @@ class Target:
 
 
 def target_for(settings: Settings, docs: Path | None) -> Target:
-    """Documents given: a collection of their own. None: the index in the data dir."""
+    """Documents given: a collection of their own, in the eval cache when one is set.
+    None: the index in the data dir."""
     if docs is None:
         return Target(settings, (SAMPLE_ARTICLES,), only_if_empty=True)
-    return Target(settings.model_copy(update={"collection": docs_collection(docs)}), (docs,))
+    root = settings.eval_cache_dir or settings.data_dir
+    name = docs_collection(docs, settings)
+    return Target(settings.model_copy(update={"data_dir": root, "collection": name}), (_stored_copy(docs, root, name),))
 
 
-def docs_collection(docs: Path) -> str:
-    """``bench_<stem>_<hash of the path>``: two files with one stem must not share a collection."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", docs.stem).strip("_-")[:40] or "docs"
-    return f"bench_{stem}_{hashlib.sha1(str(docs.resolve()).encode()).hexdigest()[:8]}"
+def docs_collection(docs: Path, settings: Settings) -> str:
+    """``bench_<hash>`` of the documents' content and the ingest code and settings: a collection
+    is reused only when it holds exactly what ingesting the files now would store, and two files
+    with the same documents (NCPQA's CI and tuning samples both hold all 599) share one."""
+    key = files_fingerprint(docs) + ingest_fingerprint(settings)
+    return f"bench_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+
+
+def _stored_copy(docs: Path, root: Path, name: str) -> Path:
+    """The documents copied beside the collection they fill, under its name. The catalog knows a
+    file by its path, so the same documents read from another checkout (or another sample's
+    file) would otherwise be ingested again into the collection that already holds them."""
+    folder = root / "documents" / name
+    copy = folder / ("documents" + docs.suffix)
+    if not folder.exists():
+        partial = folder.with_name(name + ".partial")  # renamed whole: a stopped run leaves no half copy
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        (shutil.copytree if docs.is_dir() else shutil.copyfile)(docs, partial / copy.name)
+        partial.rename(folder)
+    return copy
 
 
 def ensure_ingested(idx: Index, target: Target, progress: bool = False) -> dict:

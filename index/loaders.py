@@ -20,11 +20,15 @@ import docx
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 from docx.opc.exceptions import PackageNotFoundError
+from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
+from pypdfium2 import PdfiumError
 
 from core.errors import BadInputFile
-from index.types import SourceText
+from core.settings import Settings
+from index.ocr.reader import PageReader
+from index.types import Page, PageLine, SourceText
 
 
 _BOMS = (
@@ -47,17 +51,24 @@ _JSONL_OPTIONAL = ("title", "date", "source")
 # more than this share of the characters means the file is not text at all.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _BINARY_SHARE = 0.01
-# What a file's first bytes say it is. A PDF or DOCX must be one (a PDF may start after some junk);
-# a text file must be none of these, whatever its name says.
+# What a file's first bytes say it is. A PDF, DOCX or image must be one (a PDF may start after some
+# junk); a text file must be none of these, whatever its name says.
 _MAGIC = {
     b"%PDF-": "PDF", b"PK\x03\x04": "zip", b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image",
-    b"GIF8": "GIF image", b"\x7fELF": "program", b"MZ\x90\x00": "program", b"\x1f\x8b": "gzip archive",
+    b"GIF8": "GIF image", b"II*\x00": "TIFF image", b"MM\x00*": "TIFF image",
+    b"\x7fELF": "program", b"MZ\x90\x00": "program", b"\x1f\x8b": "gzip archive",
 }
-_CONTENT_OF = {".pdf": "PDF", ".docx": "zip"}
+_IMAGE_KINDS = frozenset({"PNG image", "JPEG image", "TIFF image"})
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+# Pillow reads an image by its content, and photos are often saved under another image type's name.
+_CONTENT_OF = {".pdf": {"PDF"}, ".docx": {"zip"}, **dict.fromkeys(_IMAGE_SUFFIXES, _IMAGE_KINDS)}
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
 _PDF_JUNK = 1024
 # Refused unread: a DOCX is a zip, and a zip bomb inflates a few kB into gigabytes.
 _DOCX_MAX_UNPACKED = 256 * 1024 * 1024
+# A PDF text layer with more characters than this share outside the common sets is garbled (a
+# font without a Unicode map yields rare hanzi, control codes and U+FFFD), and its page is OCR'd.
+_MAX_GARBLED = 0.3
 
 
 class Decoded(NamedTuple):
@@ -99,8 +110,10 @@ def iter_files(paths: list[Path]) -> list[Path]:
     return sorted(found)
 
 
-def check_size(path: Path, max_bytes: int) -> None:
-    """Refuse a file over ``max_bytes`` before anything reads it."""
+def check_size(path: Path, settings: Settings) -> None:
+    """Refuse a file over its limit (a scan's or a text's) before anything reads it."""
+    paged = path.suffix.lower() in _PAGED_LOADERS
+    max_bytes = settings.max_scan_bytes if paged else settings.max_file_bytes
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -109,11 +122,23 @@ def check_size(path: Path, max_bytes: int) -> None:
         raise LoadError(path, f"too large: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit")
 
 
-def load_file(path: Path) -> list[SourceText]:
-    """Decode one file: one SourceText, or one per record for JSON Lines."""
+def load_file(path: Path, ocr: PageReader | None = None) -> list[SourceText]:
+    """Decode one file: one SourceText, or one per record for JSON Lines.
+
+    Images, and PDF pages without a usable text layer, are read by ``ocr``; without it an
+    image is refused and such PDF pages are left out.
+    """
+    data = read_file(path)
     suffix = path.suffix.lower()
-    loader = _LOADERS.get(suffix)
-    if loader is None:
+    if suffix in _PAGED_LOADERS:
+        return _PAGED_LOADERS[suffix](path, data, ocr)
+    return _LOADERS[suffix](path, data)
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a file of a supported type, not empty, whose content is what its name says."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(path, f"unsupported file type {suffix or '(no extension)'}")
     try:
         data = path.read_bytes()
@@ -122,7 +147,7 @@ def load_file(path: Path) -> list[SourceText]:
     if not data.strip():
         raise LoadError(path, "empty file")
     _check_content(path, suffix, data)
-    return loader(path, data)
+    return data
 
 
 def _check_content(path: Path, suffix: str, data: bytes) -> None:
@@ -131,8 +156,9 @@ def _check_content(path: Path, suffix: str, data: bytes) -> None:
     if sniffed is None and b"%PDF-" in data[:_PDF_JUNK]:
         sniffed = "PDF"
     expected = _CONTENT_OF.get(suffix)
-    if expected and sniffed != expected:
-        raise LoadError(path, f"content is {sniffed or 'text or unknown'}, not the {expected} a {suffix} file holds")
+    if expected and sniffed not in expected:
+        wanted = " or ".join(sorted(expected))
+        raise LoadError(path, f"content is {sniffed or 'text or unknown'}, not the {wanted} a {suffix} file holds")
     if suffix in _TEXT_SUFFIXES and sniffed:
         raise LoadError(path, f"content is {sniffed}, not text")
 
@@ -149,8 +175,11 @@ def decode_text(path: Path, data: bytes) -> Decoded:
     text, controls = _CONTROL.subn("", text)
     if controls > _BINARY_SHARE * max(1, len(text)):
         raise LoadError(path, f"binary data ({controls} control bytes such as NUL), not text")
-    notes = (f"{controls} stray control bytes (NUL) removed",) if controls else ()
-    return Decoded(text.replace("\r\n", "\n").replace("\r", "\n"), encoding, notes)
+    return Decoded(text.replace("\r\n", "\n").replace("\r", "\n"), encoding, _stray_note(controls))
+
+
+def _stray_note(controls: int) -> tuple[str, ...]:
+    return (f"{controls} stray control bytes (NUL) removed",) if controls else ()
 
 
 def _decode(data: bytes) -> tuple[str | None, str]:
@@ -241,18 +270,59 @@ def _html_title(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _load_pdf(path: Path, data: bytes) -> list[SourceText]:
+def _load_pdf(path: Path, data: bytes, ocr: PageReader | None) -> list[SourceText]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(path, "encrypted PDF (needs a password)")
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        raw = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise LoadError(path, f"not a readable PDF ({exc})") from exc
+    # Judged before control bytes go: many of them mark a garbled layer, which OCR reads instead.
+    scanned = [n for n, layer in enumerate(raw, 1) if ocr and not _usable_layer(layer, ocr)]
+    layers = [(n, *_CONTROL.subn("", layer)) for n, layer in enumerate(raw, 1)]
+    pages = [Page(n, tuple(PageLine(line) for line in text.splitlines() if line.strip())) for n, text, _ in layers]
+    stray = sum(controls for n, _, controls in layers if n not in scanned)
+    if scanned:
+        try:
+            read = {page.number: page for page in ocr.pdf_pages(data, scanned)}
+        except PdfiumError as exc:
+            raise LoadError(path, f"cannot render PDF pages for OCR ({exc})") from exc
+        pages = [read.get(page.number, page) for page in pages]
+    text = "\n".join(page.text for page in pages)
     if not text.strip():
-        raise LoadError(path, "no extractable text in PDF (scanned images?)")
-    return [SourceText(path=path, text=text, encoding="pdf", title=title or None)]
+        reason = "no text in PDF, not even by OCR" if ocr else "no extractable text in PDF (scanned images?)"
+        raise LoadError(path, reason)
+    return [
+        SourceText(
+            path=path, text=text, encoding="pdf", title=title or None, pages=tuple(pages), notes=_stray_note(stray)
+        )
+    ]
+
+
+def _usable_layer(text: str, ocr: PageReader) -> bool:
+    """A text layer with enough characters, not garbled; otherwise the page is OCR'd."""
+    chars = [char for char in text if not char.isspace()]
+    if len(chars) < max(1, ocr.settings.ocr_min_page_chars):
+        return False
+    garbled = sum(1 for char in chars if not char.isprintable() or not _is_common(char))
+    return garbled / len(chars) <= _MAX_GARBLED
+
+
+def _load_image(path: Path, data: bytes, ocr: PageReader | None) -> list[SourceText]:
+    if ocr is None:
+        raise LoadError(path, "an image can only be read by OCR, which is not set up here")
+    try:
+        pages = ocr.image_pages(data)
+    except (OSError, ValueError) as exc:  # Pillow's UnidentifiedImageError is an OSError
+        raise LoadError(path, f"not a readable image ({exc})") from exc
+    except Image.DecompressionBombError as exc:  # a few kB declaring gigapixels, as a zip bomb does
+        raise LoadError(path, f"refused: {exc}") from exc
+    text = "\n".join(page.text for page in pages)
+    if not text.strip():
+        raise LoadError(path, "no text found in the image by OCR")
+    return [SourceText(path=path, text=text, encoding="ocr", pages=tuple(pages))]
 
 
 def _load_docx(path: Path, data: bytes) -> list[SourceText]:
@@ -333,9 +403,13 @@ _LOADERS: dict[str, Callable[[Path, bytes], list[SourceText]]] = {
     ".md": _load_plain,
     ".html": _load_html,
     ".htm": _load_html,
-    ".pdf": _load_pdf,
     ".docx": _load_docx,
     ".jsonl": _load_jsonl,
 }
+# Files read page by page, some or all of them by OCR.
+_PAGED_LOADERS: dict[str, Callable[[Path, bytes, PageReader | None], list[SourceText]]] = {
+    ".pdf": _load_pdf,
+    **dict.fromkeys(_IMAGE_SUFFIXES, _load_image),
+}
 
-SUPPORTED_SUFFIXES = frozenset(_LOADERS)
+SUPPORTED_SUFFIXES = frozenset(_LOADERS) | frozenset(_PAGED_LOADERS)

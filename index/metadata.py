@@ -2,12 +2,15 @@
 
 * Date: only a full date (year, month and day) counts; ``6月13日`` alone gives None. A date on
   a labelled line (``发布时间：…``, ``来源：… 2020-09-11``) wins; otherwise the last line that is
-  nothing but a date (news pages print it under the headline or at the end). Dates inside body
+  nothing but a date (news pages print it under the headline or at the end; a document's
+  signature, in Chinese numerals too: 二〇二三年三月十五日). Dates inside body
   sentences are event dates, not the article's.
 * Source: a labelled ``来源`` line wins over a reporter credit (``■新快报记者`` -> 新快报). With
   several ``来源`` lines the last one wins: a republishing platform prints its own line in the
   page header (``来源：澎湃新闻·澎湃号·政务``) and credits the original publisher at the end
   (``来源：中国城市报“城市党建”周刊`` before ``原标题``), and the original is what a cadre cites.
+* Official documents (``index.official``): the date of issue and the issuing body, when the
+  text has a document number or a red header, stand in for a date and source found otherwise.
 * Places: names with an administrative suffix (市 区 县 镇 街道 社区 村), in simplified
   script, most frequent first. See ``_places``.
 
@@ -26,6 +29,7 @@ import jieba.posseg
 
 from index.articles import Article
 from index.clean import DATE_LINE, FULL_DATE, normalise_line
+from index.official import OfficialHeader, numeral_date, read_header
 from index.text.chars import HAN, HAN_CHAR
 from index.text.places import ARTICLE_PLACE_SUFFIX
 from index.text.script import to_simplified
@@ -36,6 +40,7 @@ class ArticleMeta:
     date: str | None  # ISO yyyy-mm-dd
     source: str | None
     places: tuple[str, ...]
+    official: OfficialHeader = OfficialHeader()  # number, issuer, title and date of an official document
 
 
 MAX_PLACES = 8
@@ -59,7 +64,14 @@ def extract_metadata(raw: str, article: Article) -> ArticleMeta:
     """Metadata of ``article``; ``raw`` is the file text it was cleaned from."""
     lines = [line for line in map(normalise_line, raw.splitlines()) if line]
     simplified = [to_simplified(line) for line in lines]  # one pattern for 發布時間 and 发布时间
-    return ArticleMeta(date=_date(simplified), source=_source(lines), places=_places(to_simplified(article.body)))
+    official = read_header(lines)
+    return ArticleMeta(
+        # An official document's date of issue is its date; its issuer is the source a cadre cites.
+        date=official.date or _date(simplified),
+        source=_source(lines) or official.issuer,
+        places=_places(to_simplified(article.body)),
+        official=official,
+    )
 
 
 # --- date -------------------------------------------------------------------------------
@@ -67,8 +79,13 @@ def extract_metadata(raw: str, article: Article) -> ArticleMeta:
 
 def _date(lines: list[str]) -> str | None:
     labelled = [found for line in lines if _DATE_LABEL.search(line) and (found := _full_date(line))]
-    standalone = [found for line in lines if DATE_LINE.match(line) and (found := _full_date(line))]
+    standalone = [found for line in lines if (found := _standalone_date(line))]
     return labelled[0] if labelled else standalone[-1] if standalone else None
+
+
+def _standalone_date(line: str) -> str | None:
+    """The date of a line that is nothing but one, in digits or in Chinese numerals (a document's signature)."""
+    return _full_date(line) if DATE_LINE.match(line) else numeral_date(line)
 
 
 def _full_date(text: str) -> str | None:

@@ -17,6 +17,8 @@ from index.clean import DAMAGE_RULES
 from index.dedup import NearDuplicates, signature
 from index.documents import build_documents
 from index.loaders import LoadError, check_size, iter_files, load_file
+from index.ocr.reader import PageProgress, PageReader
+from index.pages import ocr_summary, provenance
 from index.text.script import to_simplified
 from index.store import ChunkStore
 from index.types import Chunk
@@ -98,11 +100,13 @@ class Ingestor:
     store: ChunkStore
     catalog: Catalog
     on_embedded: Callable[[int], None] | None = None
+    on_page: PageProgress | None = None  # hears of every page OCR'd
 
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         changed = reconcile(self.catalog, self.store)
+        self._ocr = PageReader(self.settings, self.on_page)
         self._dedup = NearDuplicates(self.catalog.minhashes(), self.settings.dedup_threshold)
         cleaning: Counter[str] = Counter()
         for path in self._existing(paths, report):
@@ -134,7 +138,7 @@ class Ingestor:
 
     def _ingest_file(self, path: Path, report: IngestReport, cleaning: Counter[str]) -> bool:
         key = str(path.resolve())
-        check_size(path, self.settings.max_file_bytes)
+        check_size(path, self.settings)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         if self.catalog.file_hash(key) == sha:
             report.files_unchanged += 1
@@ -142,13 +146,16 @@ class Ingestor:
             return False
         base_id = self._base_id(path, key)
         docs: list[Document] = []
-        sources = load_file(path)
+        sources = load_file(path, self._ocr)
         damage: Counter[str] = Counter()
         for source in sources:
             built, counts = build_documents(source, base_id)
             docs += built
             cleaning.update(counts)
             damage.update({rule: counts[rule] for rule in DAMAGE_RULES if counts.get(rule)})
+        for doc in docs:
+            if summary := ocr_summary(doc.metadata, self.settings.ocr_low_confidence):
+                doc.metadata["ocr"] = summary
         signatures = [self._link_copy(d) for d in docs]
         every = [self._chunks(d) for d in docs]
         chunks = [c for d in every for c in drop_repeats(d)]
@@ -203,6 +210,9 @@ class Ingestor:
         canonical = doc.metadata.get("canonical_doc_id")
         if canonical:
             chunks = [replace(c, canonical_doc_id=canonical) for c in chunks]
+        if doc.metadata.get("page_starts"):
+            low = self.settings.ocr_low_confidence
+            chunks = [replace(c, provenance=provenance(doc.metadata, c.text, c.start, low)) for c in chunks]
         return chunks
 
     def _prune(self, report: IngestReport) -> bool:

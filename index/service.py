@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from index.catalog import Catalog
 from index.embedding import build_embeddings, lazy_embeddings
+from index.ocr.reader import PageProgress
 from index.pipeline import IngestReport, Ingestor, forget_file, reconcile
 from index.store import ChunkStore
 from core.settings import Settings
@@ -33,9 +34,25 @@ class Index:
     def close(self) -> None:
         self.catalog.close()
 
-    def ingest(self, paths: list[Path], prune: bool = False, progress: bool = False) -> IngestReport:
+    def ingest(
+        self, paths: list[Path], prune: bool = False, progress: bool = False, on_page: PageProgress | None = None
+    ) -> IngestReport:
+        """``progress`` shows bars on stderr (chunks embedded; pages OCR'd, one bar per scan);
+        ``on_page`` hears of each page OCR'd."""
+        bars: list[tqdm] = []
+
+        def page_read(done: int, total: int) -> None:
+            if progress:
+                if done == 1:
+                    bars.append(tqdm(desc="OCR", unit="page", total=total))
+                bars[-1].update(1)
+                if done == total:
+                    bars[-1].close()
+            if on_page:
+                on_page(done, total)
+
         with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
-            return Ingestor(self.settings, self.store, self.catalog, bar.update).run(paths, prune)
+            return Ingestor(self.settings, self.store, self.catalog, bar.update, page_read).run(paths, prune)
 
     def remove_file(self, path: str) -> list[str]:
         """Forget one ingested file (its catalog path): its articles and their chunks. Returns their doc_ids.

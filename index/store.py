@@ -11,15 +11,19 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from core.errors import ConfigError
 from index.bm25 import Bm25Index
+from index.embedding import LEGACY_IDENTITY, embedding_identity
 from index.search import ScoredChunk, SearchFilter
 from index.text.dates import date_bound, date_int
 from index.text.script import to_simplified
-from index.types import Chunk, doc_id_of
+from index.types import Chunk, Provenance, doc_id_of
 from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
+IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vectors came from
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
+_DOUBT_SEPARATOR = "\n"  # and so are its doubtful OCR lines, which a line break cannot be part of
 Progress = Callable[[int], None]
 
 
@@ -44,7 +48,35 @@ def chunk_to_document(chunk: Chunk) -> Document:
             "source": chunk.source or "",
             "path": chunk.path,
             "places": _PLACE_SEPARATOR.join(chunk.places),
+            **_provenance_fields(chunk.provenance),
         },
+    )
+
+
+def _provenance_fields(found: Provenance | None) -> dict:
+    """A chunk's provenance as Chroma scalars: page 0 for none, confidence -1 for a text layer."""
+    if found is None:
+        return {"page": 0}
+    return {
+        "page": found.page,
+        "last_page": found.last_page,
+        "ocr_confidence": -1.0 if found.ocr_confidence is None else found.ocr_confidence,
+        "ocr_doubtful": _DOUBT_SEPARATOR.join(found.doubtful),
+        "page_breaks": " ".join(f"{offset}:{page}" for offset, page in found.breaks),
+    }
+
+
+def _provenance_of(meta: dict) -> Provenance | None:
+    if not meta.get("page"):
+        return None
+    confidence = meta.get("ocr_confidence", -1.0)
+    doubtful = meta.get("ocr_doubtful", "")
+    return Provenance(
+        page=int(meta["page"]),
+        last_page=int(meta.get("last_page", meta["page"])),
+        ocr_confidence=None if confidence < 0 else confidence,
+        doubtful=tuple(doubtful.split(_DOUBT_SEPARATOR)) if doubtful else (),
+        breaks=tuple(tuple(map(int, pair.split(":"))) for pair in meta.get("page_breaks", "").split()),
     )
 
 
@@ -80,6 +112,7 @@ def chunk_from_metadata(meta: dict) -> Chunk:
         path=meta.get("path", ""),
         places=_places_of(meta),
         canonical_doc_id=None if canonical == meta["doc_id"] else canonical,
+        provenance=_provenance_of(meta),
     )
 
 
@@ -88,6 +121,18 @@ def _exclusion(doc_ids: tuple[str, ...], operator: str) -> dict:
     ids = list(doc_ids)
     joined = "$or" if operator == "$in" else "$and"
     return {joined: [{"doc_id": {operator: ids}}, {"canonical_doc_id": {operator: ids}}]}
+
+
+def _check_identity(settings: Settings, collection_metadata: dict) -> None:
+    """Refuse a collection whose vectors another model or backend made: mixed vectors rank silently wrong."""
+    stored = collection_metadata.get(IDENTITY_KEY, LEGACY_IDENTITY)
+    wanted = embedding_identity(settings)
+    if stored != wanted:
+        raise ConfigError(
+            f"the index at {settings.data_dir} (collection {settings.collection}) was embedded with {stored}, "
+            f"but the settings embed with {wanted}: set POLICYQA_EMBEDDING_MODEL/POLICYQA_EMBEDDING_BACKEND "
+            "back, or ingest into a new POLICYQA_DATA_DIR"
+        )
 
 
 def _places_of(meta: dict) -> tuple[str, ...]:
@@ -111,9 +156,11 @@ class ChunkStore:
             collection_name=settings.collection,
             embedding_function=embeddings,
             collection_configuration={"hnsw": {"space": "cosine"}},
+            collection_metadata={IDENTITY_KEY: embedding_identity(settings)},  # kept from creation on
         )
         # The raw collection, for count and metadata updates; no embedding function, as langchain-chroma does.
         self._collection = client.get_collection(settings.collection, embedding_function=None)
+        _check_identity(settings, self._collection.metadata or {})
         self._bm25_dir = settings.bm25_dir
         self._bm25: Bm25Index | None = None
 

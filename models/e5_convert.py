@@ -365,7 +365,7 @@ def write_model_folder(image: E5Image, folder: Path) -> None:
 
 
 @contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
+def exclusive(lock_path: Path) -> Iterator[None]:
     """Hold an advisory lock; the kernel drops it if the process dies."""
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -381,7 +381,7 @@ def ensure_default_model(cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     # The lock lets a concurrent run wait and reuse the result; writing beside the final name and
     # renaming means a killed run leaves only scratch, which the next run discards.
-    with _exclusive(cache_dir / f".{folder.name}.lock"):
+    with exclusive(cache_dir / f".{folder.name}.lock"):
         if folder.is_dir():
             return folder
         scratch = cache_dir / f".{folder.name}.partial"

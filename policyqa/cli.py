@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--benchmarks", type=Path, help="the shared benchmark folder (default: ../shared/benchmarks)")
     tune.set_defaults(run=_eval_tune)
 
+    rerank = sub.add_parser("eval-rerank", help="would the answerability model rerank better than BM25 alone?")
+    rerank.add_argument("--sets", type=_names, default="ncpqa,crud", help="default: ncpqa,crud")
+    rerank.add_argument("--out", type=Path, help="output folder (default: eval/runs/rerank)")
+    rerank.add_argument("--benchmarks", type=Path, help="the shared benchmark folder (default: ../shared/benchmarks)")
+    rerank.set_defaults(run=_eval_rerank)
+
     fit = sub.add_parser("fit-evidence", help="fit the answerability model on questions CI never asks")
     fit.add_argument("--sets", type=_names, default="cmrc,drcd,ncpqa,crud", help="default: cmrc,drcd,ncpqa,crud")
     fit.add_argument("--out", type=Path, help="model JSON (default: settings.answerability_model)")
@@ -180,9 +186,12 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_answer(answer) -> None:
+    from webui.render import provenance_label
+
     print(answer.answer)
     for c in answer.shown:
-        print(f"\n[{c.n}] 《{c.title}》 {c.date or '日期不详'} {c.source or ''}\n    {c.quote or c.text}")
+        where = f" {provenance_label(c.provenance)}" if c.provenance else ""
+        print(f"\n[{c.n}] 《{c.title}》 {c.date or '日期不详'} {c.source or ''}{where}\n    {c.quote or c.text}")
     for warning in answer.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 
@@ -267,6 +276,16 @@ def _eval_tune(args: argparse.Namespace, settings: Settings) -> int:
     report = run_tune(settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
     print((out / "tune.md").read_text(encoding="utf-8"))
     print(f"chosen: {report['chosen']}; configured: {report['configured']} -> {out}")
+    return 0
+
+
+def _eval_rerank(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.paths import SHARED_BENCHMARKS
+    from eval.rerank import DEFAULT_OUT, run_rerank
+
+    out = args.out or DEFAULT_OUT
+    run_rerank(settings, args.sets, out, args.benchmarks or SHARED_BENCHMARKS)
+    print((out / "rerank.md").read_text(encoding="utf-8"), end="")
     return 0
 
 

@@ -169,12 +169,12 @@ def _bigrams(units: list[str]) -> list[str]:
 
 def _places(text: str) -> set[str]:
     """Administrative place names: jieba ``ns`` words with a suffix (深圳市), or a name
-    jieba cut off its suffix (白杨/村). A name right after a lone character is skipped:
+    jieba cut off its suffix (白杨/村). A name right after a lone Han character is skipped:
     that cut is jieba misreading a longer name (中/山东/区 is 中山东区)."""
     words = [(p.word, p.flag) for p in pseg.lcut(text)]
     places = {w for w, tag in words if tag == "ns" and w.endswith(PLACE_SUFFIXES) and len(w) > 2}
     for (before, _), (name, tag), (suffix, _) in zip([("", "")] + words, words, words[1:]):
         proper = tag.startswith("n") and tag != "n" and len(name) > 1
-        if proper and suffix in PLACE_SUFFIXES and len(before) != 1:
+        if proper and suffix in PLACE_SUFFIXES and not (len(before) == 1 and before.isalpha()):
             places.add(name + suffix)
     return places

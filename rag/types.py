@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
-from index.types import Chunk
+from index.types import Chunk, Provenance
 from index.search import SearchFilter
 from rag.question import QuestionAnalysis
 
@@ -39,6 +39,7 @@ class Citation:
     start: int  # span of the chunk in the cleaned article
     end: int
     quote: str = ""  # the sentence(s) of ``text`` the answer relies on, for highlighting
+    provenance: Provenance | None = None  # pages (and OCR confidence) of a chunk of a PDF or scan
 
     @classmethod
     def of(cls, n: int, chunk: Chunk, quote: str = "") -> Citation:
@@ -54,7 +55,33 @@ class Citation:
             start=chunk.start,
             end=chunk.end,
             quote=quote,
+            provenance=_quoted_pages(chunk, quote),
         )
+
+
+def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Where the quoted sentences (joined by newlines) sit in ``text``, merged and in order."""
+    spans = []
+    for sentence in filter(None, (s.strip() for s in quote.split("\n"))):
+        at = text.find(sentence)
+        if at >= 0:
+            spans.append((at, at + len(sentence)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _quoted_pages(chunk: Chunk, quote: str) -> Provenance | None:
+    """The chunk's provenance narrowed to the pages its quoted sentences are on, so a citation names them."""
+    found = chunk.provenance
+    spans = quote_spans(chunk.text, quote)
+    if found is None or not spans:
+        return found
+    return found.narrowed(spans[0][0], spans[-1][1])
 
 
 @dataclass

@@ -13,7 +13,8 @@ from typing import TypeVar
 
 from langchain_core.documents import Document
 
-from index.loaders import LoadError, check_size, load_file
+from index.loaders import LoadError, check_size, read_file
+from index.ocr.reader import PageProgress
 from index.pipeline import IngestReport
 from index.search import SearchFilter
 from index.service import Index
@@ -106,14 +107,17 @@ class Backend:
         # Chroma only, so not queued behind an upload on the catalog's thread.
         return self._index.store.chunk_counts()
 
-    def ingest_upload(self, upload: Path) -> IngestReport:
+    def ingest_upload(self, upload: Path, on_page: PageProgress | None = None) -> IngestReport:
         """Keep a copy of an uploaded file under a safe name and index it; a file of that name is replaced.
 
-        A file too big, not what its name says, or unreadable is turned away before it is copied.
+        A file too big or not what its name says is turned away before it is copied; one found
+        unreadable (a scan only once OCR has read it) leaves the uploads folder as it was. OCR of a
+        scan runs here, on the index thread: questions, answered on their callers' threads from
+        Chroma and BM25, go on meanwhile. ``on_page`` hears of each page read.
         """
         try:
-            check_size(upload, self.settings.max_file_bytes)
-            load_file(upload)
+            check_size(upload, self.settings)
+            read_file(upload)
         except LoadError as err:
             return IngestReport.refused(upload, str(err))
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -122,8 +126,14 @@ class Backend:
             raise ValueError(f"upload name {upload.name!r} leaves the uploads folder")
 
         def copy_and_ingest() -> IngestReport:  # on the index thread, so a removal cannot race the copy
+            earlier = kept.read_bytes() if kept.exists() else None
             shutil.copyfile(upload, kept)
-            return self._index.ingest([kept])
+            report = self._index.ingest([kept], on_page=on_page)
+            if report.failed and earlier is None:  # the uploads folder stays in step with the index
+                kept.unlink()
+            elif report.failed:
+                kept.write_bytes(earlier)
+            return report
 
         return self._change(copy_and_ingest)
 

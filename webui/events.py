@@ -5,6 +5,7 @@ Each handler takes component values and returns component values; app.py wires t
 
 from __future__ import annotations
 
+import contextvars
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -149,14 +150,21 @@ class LibraryEvents:
             raise gr.Error("管理员密码不正确。")
 
     def upload(self, files: list[str] | None, password: str, progress: gr.Progress = gr.Progress()) -> tuple:
-        """Ingest uploaded files one by one (the progress bar counts files); outputs: status, views."""
+        """Ingest uploaded files one by one (the progress bar counts files, and a scan's pages
+        as OCR reads them); outputs: status, views."""
         self._check_admin(password)
         if not files:
             raise gr.Error("请先选择要上传的文件。")
+        # Gradio finds the bar through context variables, which the index thread must be handed.
+        context = contextvars.copy_context()
         lines = []
         for i, file in enumerate(map(Path, files)):
             progress((i, len(files)), desc=f"正在导入 {file.name}", unit="个文件")
-            lines.append(library.ingest_summary(file.name, self.backend.ingest_upload(file)))
+
+            def page_read(done: int, total: int, name: str = file.name) -> None:
+                context.run(progress, (done, total), desc=f"正在识别 {name}（扫描件）", unit="页")
+
+            lines.append(library.ingest_summary(file.name, self.backend.ingest_upload(file, page_read)))
         return ("导入完成：\n" + "\n".join(lines), None, *self.views())
 
     def remove(self, doc_id: str | None, password: str) -> tuple:

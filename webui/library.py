@@ -14,7 +14,7 @@ from index.pipeline import IngestReport
 # An article as its catalog metadata alone: listing the library never needs an article's text.
 Article = Mapping[str, Any]
 
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff"]
 LIBRARY_HEADERS = ["标题", "日期", "来源", "片段数", "清洗提示", "编号"]
 
 # Warnings written by index/clean.py, by their English prefix.
@@ -69,6 +69,8 @@ def library_rows(articles: Sequence[Article], chunk_counts: Mapping[str, int]) -
         warnings += warning_summary(meta.get("warnings") or [])
         if meta.get("canonical_doc_id"):
             warnings.append(f"与 {meta['canonical_doc_id']} 内容重复")
+        if ocr := meta.get("ocr"):
+            warnings.append(ocr_note(ocr))
         rows.append([
             meta.get("title") or "（无标题）",
             meta.get("date") or "",
@@ -78,6 +80,14 @@ def library_rows(articles: Sequence[Article], chunk_counts: Mapping[str, int]) -
             meta["doc_id"],
         ])
     return rows
+
+
+def ocr_note(ocr: Mapping[str, Any]) -> str:
+    """How an article read by OCR is flagged in the library: its confidence and doubtful lines."""
+    note = f"扫描件，OCR 识别（置信度 {ocr['confidence']:.2f}"
+    if ocr["doubtful_lines"]:
+        note += f"，{ocr['doubtful_lines']} 行置信度低，请核对原件"
+    return note + "）"
 
 
 def article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:

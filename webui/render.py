@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from index.types import Provenance
 from rag.study.export import markdown_text
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, quote_spans
 
 _MARKER = re.compile(r"\[(\d+)\]")
 # The chat renders Markdown: brackets and parentheses as character references can form no link
@@ -52,22 +53,6 @@ def answer_html(text: str, turn: int, cited: Sequence[int]) -> str:
     return _with_markers(text, chat_text, marker).replace("\n", "<br>")
 
 
-def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
-    """Where the quoted sentences (joined by newlines) sit in ``text``, merged and in order."""
-    spans = []
-    for sentence in filter(None, (s.strip() for s in quote.split("\n"))):
-        at = text.find(sentence)
-        if at >= 0:
-            spans.append((at, at + len(sentence)))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def passage_html(text: str, quote: str) -> str:
     """The passage, escaped, with the quoted sentences in ``<mark>``."""
     out, at = [], 0
@@ -78,8 +63,26 @@ def passage_html(text: str, quote: str) -> str:
     return "".join(out)
 
 
-def _meta_line(date: str | None, source: str | None) -> str:
-    return escape(" · ".join([date or "日期不详", source or "来源不详"]))
+def provenance_label(found: Provenance | None) -> str:
+    """Where a passage of a PDF or scan sits, and how sure OCR was of it: 第2页 · 扫描件识别，置信度 0.97."""
+    if found is None:
+        return ""
+    label = f"第{found.pages}页"
+    if found.ocr_confidence is not None:
+        label += f" · 扫描件识别，置信度 {found.ocr_confidence:.2f}"
+    return label
+
+
+def _meta_line(date: str | None, source: str | None, found: Provenance | None = None) -> str:
+    return escape(" · ".join(filter(None, [date or "日期不详", source or "来源不详", provenance_label(found)])))
+
+
+def doubt_html(found: Provenance | None) -> str:
+    """The passage's OCR lines scored low, listed for checking against the paper rather than trusted."""
+    if found is None or not found.doubtful:
+        return ""
+    lines = "".join(f"<li>{escape(line)}</li>" for line in found.doubtful)
+    return f'<div class="ocr-doubt">以下 {len(found.doubtful)} 行识别置信度低，请核对原件：<ul>{lines}</ul></div>'
 
 
 def source_card(citation: Citation, turn: int) -> str:
@@ -87,8 +90,9 @@ def source_card(citation: Citation, turn: int) -> str:
     return (
         f'<div class="source" id="src-{turn}-{c.n}">'
         f'<div class="source-title"><span class="source-n">[{c.n}]</span> {escape(c.title or "（无标题）")}</div>'
-        f'<div class="source-meta">{_meta_line(c.date, c.source)}</div>'
+        f'<div class="source-meta">{_meta_line(c.date, c.source, c.provenance)}</div>'
         f'<div class="passage">{passage_html(c.text, c.quote)}</div>'
+        f"{doubt_html(c.provenance)}"
         f'<button class="open-article" data-turn="{turn}" data-n="{c.n}">打开原文</button>'
         "</div>"
     )
@@ -123,7 +127,7 @@ def article_html(title: str, article: str, citation: Citation) -> str:
     """The whole cleaned article with the cited passage (and its quote) highlighted."""
     head = (
         f'<div class="article-title">{escape(title or citation.title or "（无标题）")}</div>'
-        f'<div class="source-meta">{_meta_line(citation.date, citation.source)}</div>'
+        f'<div class="source-meta">{_meta_line(citation.date, citation.source, citation.provenance)}</div>'
     )
     span = passage_span(article, citation)
     if span is None:
@@ -148,9 +152,12 @@ def conversation_markdown(turns: Sequence[Turn]) -> str:
         if sources:
             lines += ["最接近的段落：" if answer.refused else "来源：", ""]
         for c in sources:
-            described = f"《{c.title or '无标题'}》 {c.date or '日期不详'} {c.source or '来源不详'}"
+            where = f" {provenance_label(c.provenance)}" if c.provenance else ""
+            described = f"《{c.title or '无标题'}》 {c.date or '日期不详'} {c.source or '来源不详'}{where}"
             lines.append(f"[{c.n}] {markdown_text(described)}")
             lines += [f"> {markdown_text(line)}" for line in (c.quote or c.text).split("\n")]
+            doubtful = c.provenance.doubtful if c.provenance else ()
+            lines += [f"> （识别置信度低，请核对原件：{markdown_text(line)}）" for line in doubtful]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

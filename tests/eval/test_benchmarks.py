@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from eval.benchmarks import Sample, bench_set, build_sample
+from eval.benchmarks import SAMPLES, Sample, bench_set, build_sample
 from eval.paths import SAMPLE_ARTICLES, SEEDS
 from eval.questions import load_questions
 
@@ -30,7 +30,7 @@ def source(tmp_path):
 
 def test_sample_holds_the_gold_documents_then_distractors(source, tmp_path):
     built = build_sample(
-        "toy", Sample("bench", "qa.jsonl", "docs-*.jsonl", questions=5, documents=12), source, tmp_path / "out"
+        "toy", Sample("bench", "qa.jsonl", "docs-*.jsonl", questions=5, documents=12), source.parent, tmp_path / "out"
     )
     questions = load_questions(built.questions)
     docs = [json.loads(line) for line in built.docs.read_text(encoding="utf-8").splitlines()]
@@ -42,7 +42,7 @@ def test_sample_holds_the_gold_documents_then_distractors(source, tmp_path):
 
 def test_scraped_dates_become_iso_days_or_nothing(source, tmp_path):
     built = build_sample(
-        "toy", Sample("bench", "qa.jsonl", "docs-*.jsonl", questions=20, documents=40), source, tmp_path
+        "toy", Sample("bench", "qa.jsonl", "docs-*.jsonl", questions=20, documents=40), source.parent, tmp_path
     )
     docs = {d["doc_id"]: d for d in map(json.loads, built.docs.read_text(encoding="utf-8").splitlines())}
     assert docs["d1"]["date"] == "2023-07-08"
@@ -51,10 +51,39 @@ def test_scraped_dates_become_iso_days_or_nothing(source, tmp_path):
 
 def test_sample_is_the_same_every_time(source, tmp_path):
     sample = Sample("bench", "qa.jsonl", "docs-*.jsonl", questions=5, documents=12)
-    first = build_sample("toy", sample, source, tmp_path / "a")
-    second = build_sample("toy", sample, source, tmp_path / "b")
+    first = build_sample("toy", sample, source.parent, tmp_path / "a")
+    second = build_sample("toy", sample, source.parent, tmp_path / "b")
     assert first.questions.read_bytes() == second.questions.read_bytes()
     assert first.docs.read_bytes() == second.docs.read_bytes()
+
+
+def test_pool_distractors_are_the_questions_nearest_documents(source, tmp_path):
+    pool = tmp_path / "news"
+    pool.mkdir()
+    near = [{"doc_id": f"n{i}", "title": "", "text": f"问题{i}？相关报道。"} for i in range(20)]
+    far = [{"doc_id": f"f{i}", "title": "", "text": f"天气晴朗，气温{i}度。"} for i in range(30)]
+    write_jsonl(pool / "docs.jsonl", far + near)
+    sample = Sample("bench", "qa.jsonl", "docs-*.jsonl", questions=3, documents=100, pool=("news/*.jsonl",))
+    built = build_sample("toy", sample, tmp_path, tmp_path / "out")
+    asked = {q.question for q in load_questions(built.questions)}
+    gold = {d for q in load_questions(built.questions) for d in q.doc_ids}
+    distractors = {d["doc_id"] for d in map(json.loads, built.docs.read_text(encoding="utf-8").splitlines())} - gold
+    # Every near document shares 问题 with every question; no far one shares a bigram with any.
+    assert distractors == {d["doc_id"] for d in near}
+    # With room for three, each question gets its own best neighbour first.
+    few = Sample("bench", "qa.jsonl", "docs-*.jsonl", 3, len(gold) + 3, pool=("news/*.jsonl",))
+    built = build_sample("few", few, tmp_path, tmp_path / "out")
+    picked = {d["doc_id"] for d in map(json.loads, built.docs.read_text(encoding="utf-8").splitlines())} - gold
+    assert picked == {"n" + q.removeprefix("问题").removesuffix("？") for q in asked}
+
+
+def test_a_built_sample_is_reused_until_its_sources_change(source, tmp_path):
+    sample = Sample("bench", "qa.jsonl", "docs-*.jsonl", questions=5, documents=12)
+    built = build_sample("toy", sample, source.parent, tmp_path)
+    built.docs.write_text("stale\n", encoding="utf-8")
+    assert build_sample("toy", sample, source.parent, tmp_path).docs.read_text(encoding="utf-8") == "stale\n"
+    (source / "docs-01.jsonl").write_text((source / "docs-01.jsonl").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert "stale" not in build_sample("toy", sample, source.parent, tmp_path).docs.read_text(encoding="utf-8")
 
 
 def test_seeds_are_the_repository_set_over_the_sample_articles(tmp_path):
@@ -68,8 +97,12 @@ def test_unknown_set_or_missing_shared_folder_says_what_to_do(tmp_path):
         bench_set("ncpqa", tmp_path, tmp_path / "nowhere")
 
 
+@pytest.mark.e2e  # ranks the 68k CRUD-RAG articles for distractors: about 20 s a set
 @pytest.mark.parametrize("name", ["ncpqa", "crud", "cmrc"])
 def test_real_samples_load_as_datasets(name, tmp_path):
     built = bench_set(name, tmp_path)
     assert built.questions.is_relative_to(tmp_path) and built.docs.is_relative_to(tmp_path)
-    assert load_questions(built.questions)
+    questions = load_questions(built.questions)
+    docs = [json.loads(line) for line in built.docs.read_text(encoding="utf-8").splitlines()]
+    assert {d for q in questions for d in q.doc_ids} <= {d["doc_id"] for d in docs}
+    assert len(docs) == SAMPLES[name].documents and len(questions) == SAMPLES[name].questions

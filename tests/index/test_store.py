@@ -9,7 +9,7 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
-from index.types import Chunk
+from index.types import Chunk, Provenance
 from index.text.script import to_simplified
 from index.search import ScoredChunk, SearchFilter
 from index.store import ChunkStore
@@ -245,3 +245,18 @@ def test_an_excluded_article_and_its_near_copies_are_never_found(tmp_path):
         kept = {h.chunk.doc_id for h in search(store, how, "东华村户籍人口", 10, SearchFilter(exclude_doc_ids=("a",)))}
         assert {"a", "b"} <= everything, how
         assert kept and not kept & {"a", "b"}, how
+
+
+@pytest.mark.parametrize(
+    "provenance",
+    [
+        Provenance(2, 3, 0.912, ("看不清的一行", "又一行"), breaks=((40, 3),)),
+        Provenance(5, 5),  # a PDF text layer: no confidence
+        None,  # not from a paged file
+    ],
+)
+def test_a_chunks_provenance_is_stored_and_read_back(tmp_path, provenance):
+    store = ChunkStore(make_settings(tmp_path), HashEmbeddings())
+    chunk = Chunk("scan", "横沥镇专项资金为3600万元。", "横沥镇专项资金为3600万元。", 0, 15, "通知", provenance=provenance)
+    store.add([chunk])
+    assert store.get([chunk.chunk_id]) == [chunk]

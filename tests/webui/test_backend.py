@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
 import pytest
+from fpdf import FPDF
 
+from index.ocr.reader import PageReader
 from index.service import Index
 from tests.webui.test_api import NEW_ARTICLE
 from tests.conftest import make_settings
@@ -121,3 +123,29 @@ def test_the_app_builds_on_an_empty_library_with_its_api(backend, tmp_path):
     demo = build_app(backend, FeedbackLog(tmp_path / "feedback.sqlite"))
     api = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
     assert {"ask", "new_chat", "study_pack", "upload", "remove", "library"} <= api
+
+
+def test_questions_are_answered_while_a_long_scan_is_being_read(backend, upload, tmp_path, monkeypatch):
+    backend.ingest_upload(upload)
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_ocr(reader, data, numbers):  # holds the index thread as a 100-page scan would
+        reading.set()
+        release.wait()
+        return []
+
+    monkeypatch.setattr(PageReader, "pdf_pages", slow_ocr)
+    scan = tmp_path / "scan.pdf"
+    pdf = FPDF()
+    pdf.add_page()  # no text layer: OCR'd
+    pdf.output(str(scan))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        uploading = pool.submit(backend.ingest_upload, scan)
+        assert reading.wait(timeout=30)
+        try:  # a question that waited for the index thread would time out here
+            answer = pool.submit(backend.chain.ask, "白杨村有多少名红色代办员？").result(timeout=120)
+        finally:
+            release.set()
+        report = uploading.result()
+    assert "17名" in answer.answer
+    assert report.failed  # the stand-in OCR read nothing

@@ -13,6 +13,7 @@ import docx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.scans import NOTICE, cjk_font, render
 from tests.webui.conftest import screenshot
 from webui.feedback import FeedbackLog
 
@@ -150,3 +151,26 @@ def test_library_at_phone_width(phone: Page):
     phone.get_by_role("tab", name="文库").click()
     expect(phone.locator("#library")).to_contain_text("东华村")
     screenshot(phone, "phone-library")
+
+
+def test_admin_uploads_a_photo_of_a_scan_that_answers_with_its_page_and_confidence(page: Page, server, tmp_path: Path):
+    font = cjk_font()
+    if font is None:
+        pytest.skip("no CJK font to render the scan with: `make test` installs fonts-wqy-microhei")
+    upload = tmp_path / "横沥镇通知.png"
+    render(NOTICE[1], font, 200, rotation=0.8, noise=15).save(upload)
+
+    page.get_by_role("tab", name="文库").click()
+    page.get_by_text("管理文库（需管理员密码）").click()
+    page.get_by_label("管理员密码").fill(server.password)
+    page.locator("#admin input[type=file]").set_input_files(str(upload))
+    page.get_by_role("button", name="上传并导入").click()
+    expect(page.locator("#admin-status")).to_contain_text("导入完成", timeout=120_000)
+    expect(page.locator("#library")).to_contain_text("扫描件，OCR 识别")
+    screenshot(page, "library-upload-scan")
+
+    page.get_by_role("tab", name="问答").click()
+    ask(page, "横沥镇农村生活污水处理设施改造专项资金是多少？", turn=0)
+    expect(page.get_by_test_id("bot").last).to_contain_text("3600万元")
+    expect(page.locator("#src-0-1")).to_contain_text("第1页 · 扫描件识别，置信度 0.9")
+    screenshot(page, "scan-answer")

@@ -72,3 +72,13 @@ def test_search_filter_rejects_a_date_it_cannot_read():
 def test_rows_show_what_cleaning_removed_from_the_article_file():
     spammy = article("s", "有垃圾行的文章", cleaning={"spam": 1, "pinyin": 294, "cjk_punctuation": 129})
     assert library.library_rows([spammy], {})[0][4] == "垃圾广告行 1 处；夹注拼音 294 处"
+
+
+def test_an_ocrd_article_is_flagged_with_its_confidence_and_doubtful_lines():
+    scanned = [article("s", "通知", ocr={"confidence": 0.951, "doubtful_lines": 2}), article("t", "另一通知", ocr={"confidence": 0.99, "doubtful_lines": 0})]
+    rows = library.library_rows(scanned, {})
+    assert [row[4] for row in rows] == ["扫描件，OCR 识别（置信度 0.95，2 行置信度低，请核对原件）", "扫描件，OCR 识别（置信度 0.99）"]
+
+
+def test_images_can_be_uploaded():
+    assert {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"} <= set(library.UPLOAD_TYPES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from index.types import Chunk, Provenance
 from rag.types import Answer, Citation
 from webui import render
 from webui.render import Turn
@@ -131,3 +132,44 @@ def test_the_short_answer_stands_on_its_own_line():
     html = render.answer_html("1867人[1]\n截至2023年1月，全村户籍人口1867人。[1]", turn=0, cited=[1])
     assert html.count("<br>") == 1
     assert html.index("<br>") < html.index("截至")
+
+
+SCANNED = Provenance(page=2, last_page=2, ocr_confidence=0.934, doubtful=("专项资金1200万元<由>市财政安排。",))
+
+
+def test_a_source_card_of_a_scan_names_its_page_confidence_and_doubtful_lines():
+    html = render.source_card(citation(provenance=SCANNED), turn=0)
+    assert "2023-06-01 · 广州日报 · 第2页 · 扫描件识别，置信度 0.93" in html
+    assert '<div class="ocr-doubt">以下 1 行识别置信度低，请核对原件：<ul><li>专项资金1200万元&lt;由&gt;市财政安排。</li></ul></div>' in html
+
+
+def test_a_text_layer_pdf_names_pages_without_a_confidence_and_other_files_neither():
+    assert render.provenance_label(Provenance(3, 4)) == "第3-4页"
+    assert render.provenance_label(None) == ""
+    html = render.source_card(citation(), turn=0)
+    assert "第" not in html.split('class="source-meta">')[1].split("</div>")[0] and "ocr-doubt" not in html
+
+
+def test_the_exported_conversation_names_the_page_and_the_doubtful_lines():
+    markdown = render.conversation_markdown([Turn("问？", answer(citations=[citation(provenance=SCANNED)]))])
+    assert "广州日报 第2页 · 扫描件识别，置信度 0.93" in markdown
+    # OCR text is article text: escaped like the rest of the export, so it can form no tag or link.
+    assert "> （识别置信度低，请核对原件：专项资金1200万元\\<由\\>市财政安排。）" in markdown
+
+
+def test_hostile_ocr_lines_stay_text_in_the_sources_panel_and_the_export():
+    hostile = "[点我](javascript:alert(1))<img src=x onerror=alert(1)>"
+    found = Provenance(page=1, last_page=1, ocr_confidence=0.5, doubtful=(hostile,))
+    html = render.source_card(citation(provenance=found), turn=0)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    markdown = render.conversation_markdown([Turn("问？", answer(citations=[citation(provenance=found)]))])
+    line = next(line for line in markdown.splitlines() if "点我" in line).removeprefix("> ")
+    assert not re.search(r"(?<!\\)[\[\]<>]", line)  # every bracket escaped: no link, no tag
+    assert line.endswith("\\[点我\\](javascript:alert(1))\\<img src=x onerror=alert(1)\\>）")
+
+
+def test_a_citation_names_the_page_its_quote_is_on():
+    text = "第一页的句子。第二页的句子。"
+    chunk = Chunk("d", text, text, 0, len(text), "t", provenance=Provenance(1, 2, 0.9, (), breaks=((7, 2),)))
+    assert Citation.of(1, chunk, "第二页的句子。").provenance.pages == "2"
+    assert Citation.of(1, chunk, "").provenance.pages == "1-2"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from PIL import Image
 
 from app import launch
 from policyqa.cli import _parser
@@ -35,6 +36,7 @@ def backend(tmp_path):
         ("photo.pdf", b"\xff\xd8\xff\xe0 JFIF", "content is JPEG image, not the PDF a .pdf file holds"),
         ("setup.txt", b"MZ\x90\x00\x03", "content is program, not text"),
         ("empty.docx", b"", "empty file"),
+        ("scan.png", b"GIF89a", "content is GIF image, not the JPEG image or PNG image or TIFF image a .png file holds"),
     ],
 )
 def test_a_bad_upload_is_turned_away_before_anything_is_kept(backend, tmp_path, name, data, reason):
@@ -44,6 +46,30 @@ def test_a_bad_upload_is_turned_away_before_anything_is_kept(backend, tmp_path, 
     assert report.failed == [{"path": str(upload), "reason": f"{name}: {reason}", "kept": "nothing"}]
     assert not backend.uploads_dir.exists() and backend.articles() == []
     assert library.ingest_summary(name, report) == f"- {name}：导入失败（{name}: {reason}）"
+
+
+def test_an_upload_found_unreadable_when_ingested_leaves_the_uploads_folder_as_it_was(backend, tmp_path):
+    earlier = backend.uploads_dir / "notice.pdf"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"%PDF-1.4 the earlier copy")
+    upload = tmp_path / "notice.pdf"
+    upload.write_bytes(b"%PDF-1.4 truncated")  # passes the content check, fails when read
+    (failed,) = backend.ingest_upload(upload).failed
+    assert failed["reason"].startswith("notice.pdf: not a readable PDF")
+    assert earlier.read_bytes() == b"%PDF-1.4 the earlier copy"
+    upload.rename(tmp_path / "other.pdf")
+    assert backend.ingest_upload(tmp_path / "other.pdf").failed
+    assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["notice.pdf"]
+
+
+@pytest.mark.e2e
+def test_an_image_upload_is_accepted_and_read_by_ocr(backend, tmp_path):
+    upload = tmp_path / "photo.jpg"
+    Image.new("RGB", (200, 80), "white").save(upload, format="PNG")  # a PNG under a .jpg name
+    heard = []
+    (failed,) = backend.ingest_upload(upload, on_page=lambda done, total: heard.append((done, total))).failed
+    assert failed["reason"] == "photo.jpg: no text found in the image by OCR" and heard == [(1, 1)]
+    assert list(backend.uploads_dir.iterdir()) == []
 
 
 @pytest.mark.parametrize(
