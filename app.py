@@ -132,6 +132,8 @@ def build_server(backend: Backend) -> FastAPI:
         js=(ASSETS / "app.js").read_text(encoding="utf-8"),
         footer_links=["api"],
         run_history=False,  # questions may be sensitive: keep no copy in the browser
+        # Gradio refuses a bigger upload before it is written; the loaders hold each type to its own limit.
+        max_file_size=max(backend.settings.max_file_bytes, backend.settings.max_scan_bytes),
     )
 
 

@@ -22,6 +22,12 @@ class EmptyIndexError(PolicyQAError):
     exit_code = 2
 
 
+class BadQuestion(PolicyQAError, ValueError):
+    """A question that cannot be asked as it is: empty, too long, or without a word in it."""
+
+    exit_code = 2
+
+
 class BackendUnreachable(PolicyQAError):
     """The LLM endpoint did not answer (refused, timed out, or failed)."""
 

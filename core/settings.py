@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
     chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")
     dedup_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard above which articles are copies.")
+    # A policy article is tens of kB; reading one costs 10-50 s per MB on 2 cores (bench/bad_files.py),
+    # so a bigger file is refused unread rather than holding up the batch. Split big collections.
+    max_file_mb: float = Field(8, gt=0, description="Files larger than this are refused before they are read.")
+    # A scan costs OCR time per page (~3.5 s, bench/runs/ocr.md), not per MB, and is bulky: one A4 page
+    # at 300 dpi is 8.7 MB as an uncompressed TIFF. So images and PDFs have their own limit.
+    max_scan_mb: float = Field(32, gt=0, description="Images and PDFs larger than this are refused before they are read.")
     # OCR (index/ocr) reads images and the PDF pages whose text layer is missing or garbled.
     ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution PDF pages are rendered at for OCR.")
     ocr_min_page_chars: int = Field(
@@ -85,6 +91,7 @@ class Settings(BaseSettings):
         REPO_ROOT / "rag" / "answerability.json",
         description="The fitted answerability model; the chain refuses below its threshold.",
     )
+    max_question_chars: int = Field(500, ge=1, description="Longer questions are turned back with a message.")
 
     eval_cache_dir: Path | None = Field(
         None,
@@ -98,6 +105,14 @@ class Settings(BaseSettings):
         4, ge=1, description="Questions and study packs one server process works on at once, UI and API together."
     )
     prompts_dir: Path = REPO_ROOT / "prompts"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1e6)
+
+    @property
+    def max_scan_bytes(self) -> int:
+        return int(self.max_scan_mb * 1e6)
 
     @property
     def chroma_dir(self) -> Path:

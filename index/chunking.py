@@ -113,6 +113,24 @@ def chunk_document(doc: Document, min_chars: int = 200, max_chars: int = 500) ->
     return chunks
 
 
+def drop_repeats(chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks of one article without those that repeat an earlier one.
+
+    Two chunks repeat each other when they hold the same character bigrams: identical text, or
+    windows over one phrase said again and again without a stop (each window, whatever its
+    phase, holds every bigram of the phrase), which would otherwise flood the index.
+    """
+    seen: set[frozenset[str]] = set()
+    kept = []
+    for chunk in chunks:
+        text = chunk.search_text
+        key = frozenset(text[i : i + 2] for i in range(max(1, len(text) - 1)))
+        if key not in seen:
+            seen.add(key)
+            kept.append(chunk)
+    return kept
+
+
 def _make_chunk(meta: dict[str, Any], text: str, start: int, end: int, section: str) -> Chunk:
     return Chunk(
         doc_id=meta["doc_id"],

@@ -33,6 +33,8 @@ class CleanResult:
 
 # How a warning about a removed mojibake run starts; the library page counts warnings by it.
 MOJIBAKE_DROPPED = "mojibake dropped"
+# Rules whose firing says the file itself was damaged or hostile, not just scraped.
+DAMAGE_RULES = ("repeated_run", "bidi_control", "prompt_injection")
 
 # A full calendar date, and a line that is nothing but one; shared with metadata extraction.
 FULL_DATE = re.compile(
@@ -50,6 +52,20 @@ _PINYIN = re.compile(f"(?<=[{HAN}])\\([{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LE
 
 _SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # runs, and single tabs, NBSP, ideographic and en spaces
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+# Direction marks and overrides reorder what a reader sees (‮ turns 党建 into 建党): never article text.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A short unit said twenty times or more in a row (one 1 MB line of 党建) is not prose; three are kept.
+_REPEATED_RUN = re.compile(r"(.{1,16}?)\1{19,}")
+_RUN_KEPT = 3
+# A sentence telling the reader (an LLM) to drop its instructions: never article content, and an
+# answer must not quote it. It needs a word pointing back (以上, previous), so 忽略安全规则 stays.
+_INJECTION = re.compile(
+    r"[^。！？!?\n]*(?:(?:忽略|无视|忘记|忘掉|不要理会)(?:你)?(?:以上|上面|前面|之前|先前|上述|此前|原有|系统)的?"
+    r"(?:所有|全部|一切)?的?(?:指令|指示|提示词?|规则|设定)"
+    r"|ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|above|prior|earlier)\s+(?:instructions|prompts?))"
+    r"[^。！？!?\n]*[。！？!?]?",
+    re.IGNORECASE,
+)
 # Captions that interrupt a sentence; they name a photo the reader cannot see.
 _INLINE_CAPTION = re.compile(r"[(（](?:图|圖|图片|圖片|摄影|攝影)\s*(?:[:：/]|来源|來源)[^()（）\n]{0,40}[)）]")
 
@@ -173,11 +189,14 @@ def _line_rule(line: str) -> str | None:
 
 
 def _clean_line(line: str, counts: Counter[str], warnings: list[str]) -> str:
+    line = _collapse_runs(line, counts, warnings)  # first: every later rule then reads the short line
     line = _half_width(line, counts)
     line = _count_sub(_PINYIN, "", line, "pinyin", counts)
     line = _drop_mojibake(line, counts, warnings)
+    line = _count_sub(_INJECTION, "", line, "prompt_injection", counts)
     line = _count_sub(_INLINE_CAPTION, "", line, "caption", counts)
     line = _count_sub(_INVISIBLE, "", line, "spaces", counts)
+    line = _count_sub(_BIDI, "", line, "bidi_control", counts)
     return _count_sub(_SPACES, " ", line.strip(), "spaces", counts)
 
 
@@ -186,6 +205,16 @@ def _count_sub(pattern: re.Pattern[str], repl: str, text: str, rule: str, counts
     if n:
         counts[rule] += n
     return text
+
+
+def _collapse_runs(line: str, counts: Counter[str], warnings: list[str]) -> str:
+    def collapse(match: re.Match[str]) -> str:
+        unit = match.group(1)
+        counts["repeated_run"] += 1
+        warnings.append(f"repeated text collapsed: {unit!r} × {len(match.group()) // len(unit)}")
+        return unit * _RUN_KEPT
+
+    return _REPEATED_RUN.sub(collapse, line)
 
 
 def _half_width(line: str, counts: Counter[str]) -> str:

@@ -12,10 +12,11 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from index.catalog import Catalog
-from index.chunking import chunk_document
+from index.chunking import chunk_document, drop_repeats
+from index.clean import DAMAGE_RULES
 from index.dedup import NearDuplicates, signature
 from index.documents import build_documents
-from index.loaders import LoadError, iter_files, load_file
+from index.loaders import LoadError, check_size, iter_files, load_file
 from index.ocr.reader import PageProgress, PageReader
 from index.pages import ocr_summary, provenance
 from index.text.script import to_simplified
@@ -34,13 +35,21 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_removed: int = 0
     pruned_files: int = 0
+    # One entry per bad file: {"path", "reason", "kept"}. Failed files added nothing; repaired
+    # ones were indexed after something was removed or skipped.
     failed: list[dict[str, str]] = field(default_factory=list)
+    repaired: list[dict[str, str]] = field(default_factory=list)
     cleaning: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def refused(cls, path: Path, reason: str) -> IngestReport:
+        """The report on one file turned away before it reached the index."""
+        return cls(files=1, failed=[{"path": str(path), "reason": reason, "kept": "nothing"}])
 
 
 def repoint_copies(catalog: Catalog, store: ChunkStore, gone: list[str]) -> dict[str, str]:
@@ -51,10 +60,36 @@ def repoint_copies(catalog: Catalog, store: ChunkStore, gone: list[str]) -> dict
 
 
 def forget_file(catalog: Catalog, store: ChunkStore, path: str) -> tuple[list[str], dict[str, str]]:
-    """Drop a file's articles and chunks: its doc_ids, and the new story id of each copy re-pointed."""
-    doc_ids = catalog.remove_file(path)
+    """Drop a file's articles and chunks: its doc_ids, and the new story id of each copy re-pointed.
+
+    Chunks go first: killed after that, the catalog still names the file and the removal can run again.
+    """
+    doc_ids = catalog.file_doc_ids(path)
     store.delete(store.chunk_ids_of(doc_ids))
+    catalog.remove_file(path)
     return doc_ids, repoint_copies(catalog, store, doc_ids)
+
+
+def reconcile(catalog: Catalog, store: ChunkStore) -> bool:
+    """Bring the stored chunks back in step with the catalog after a run was killed; True if anything changed.
+
+    The catalog changes in transactions, Chroma does not, so the catalog is the truth: chunks of
+    articles it does not hold go (a file killed mid-ingest is read again in full), copies of an
+    article it no longer holds are re-pointed, and chunks take their article's story id.
+    """
+    stories = {doc_id: canonical for doc_id, (canonical, _) in catalog.minhashes().items()}
+    dangling = sorted({story for story in stories.values() if story not in stories})
+    stories.update(catalog.repoint_copies(dangling))
+    orphans: set[str] = set()
+    moved: dict[str, str] = {}
+    for chunk_id, doc_id, story in store.chunk_stories():
+        if doc_id not in stories:
+            orphans.add(chunk_id)
+        elif story != stories[doc_id]:
+            moved[doc_id] = stories[doc_id]
+    store.delete(orphans)
+    store.set_story_ids(moved)
+    return bool(dangling or orphans or moved)
 
 
 @dataclass
@@ -70,21 +105,21 @@ class Ingestor:
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        changed = reconcile(self.catalog, self.store)
         self._ocr = PageReader(self.settings, self.on_page)
         self._dedup = NearDuplicates(self.catalog.minhashes(), self.settings.dedup_threshold)
         cleaning: Counter[str] = Counter()
-        changed = False
         for path in self._existing(paths, report):
             report.files += 1
             try:
                 changed |= self._ingest_file(path, report, cleaning)
             except LoadError as err:  # one bad file must not stop the batch
-                report.failed.append({"path": str(path), "reason": str(err)})
+                self._fail(report, path, str(err))
             except (ValueError, OSError) as err:
-                report.failed.append({"path": str(path), "reason": f"{path.name}: {err}"})
+                self._fail(report, path, f"{path.name}: {err}")
         if prune:
             changed |= self._prune(report)
-        if changed or self.store.bm25_missing():
+        if changed or not self.store.bm25_in_step():
             self.store.rebuild_bm25()
         report.cleaning = dict(sorted(cleaning.items()))
         report.seconds = round(time.perf_counter() - started, 2)
@@ -92,11 +127,18 @@ class Ingestor:
 
     def _existing(self, paths: list[Path], report: IngestReport) -> list[Path]:
         missing = [p for p in paths if not p.exists()]
-        report.failed += [{"path": str(p), "reason": f"{p}: no such file or folder"} for p in missing]
+        report.failed += [{"path": str(p), "reason": f"{p}: no such file or folder", "kept": "nothing"} for p in missing]
         return iter_files([p for p in paths if p.exists()])
+
+    def _fail(self, report: IngestReport, path: Path, reason: str) -> None:
+        """Report a file that added nothing; an earlier version of it stays indexed."""
+        earlier = len(self.catalog.file_doc_ids(str(path.resolve())))
+        kept = f"its earlier version ({earlier} articles)" if earlier else "nothing"
+        report.failed.append({"path": str(path), "reason": reason, "kept": kept})
 
     def _ingest_file(self, path: Path, report: IngestReport, cleaning: Counter[str]) -> bool:
         key = str(path.resolve())
+        check_size(path, self.settings)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         if self.catalog.file_hash(key) == sha:
             report.files_unchanged += 1
@@ -104,15 +146,22 @@ class Ingestor:
             return False
         base_id = self._base_id(path, key)
         docs: list[Document] = []
-        for source in load_file(path, self._ocr):
+        sources = load_file(path, self._ocr)
+        damage: Counter[str] = Counter()
+        for source in sources:
             built, counts = build_documents(source, base_id)
             docs += built
             cleaning.update(counts)
+            damage.update({rule: counts[rule] for rule in DAMAGE_RULES if counts.get(rule)})
         for doc in docs:
             if summary := ocr_summary(doc.metadata, self.settings.ocr_low_confidence):
                 doc.metadata["ocr"] = summary
         signatures = [self._link_copy(d) for d in docs]
-        chunks = [c for d in docs for c in self._chunks(d)]
+        every = [self._chunks(d) for d in docs]
+        chunks = [c for d in every for c in drop_repeats(d)]
+        notes = [*sources[0].notes, *(f"{rule} {n}" for rule, n in damage.items())]
+        if repeats := sum(map(len, every)) - len(chunks):
+            notes.append(f"{repeats} repeated passages dropped")
         old_ids = self.catalog.file_doc_ids(key)
         old = self.store.chunk_ids_of(old_ids)
         report.chunks_embedded += self.store.add(chunks, self.settings.embed_batch_size, self.on_embedded)
@@ -125,6 +174,9 @@ class Ingestor:
         report.chunks += len(chunks)
         report.chunks_removed += len(stale)
         report.warnings += [f"{path.name}: {w}" for d in docs[:1] for w in d.metadata["warnings"]]
+        if notes:
+            kept = f"{len(docs)} articles, {len(chunks)} passages"
+            report.repaired.append({"path": str(path), "reason": f"{path.name}: {'; '.join(notes)}", "kept": kept})
         return True
 
     def _forget_dropped(self, old_ids: list[str], docs: list[Document]) -> None:

@@ -64,11 +64,13 @@ class Index:
     def remove_file(self, path: str) -> list[str]:
         """Forget one ingested file (its catalog path): its articles and their chunks. Returns their doc_ids.
 
-        Copies of those articles are re-pointed at one that remains.
+        Copies of those articles are re-pointed at one that remains. A removal killed part way
+        is finished by the next removal or ingest.
         """
-        from index.pipeline import forget_file
+        from index.pipeline import forget_file, reconcile
 
         with self._writing():
+            reconcile(self.catalog, self.store)
             doc_ids, _ = forget_file(self.catalog, self.store, path)
             self.store.rebuild_bm25()
         return doc_ids

@@ -255,6 +255,11 @@ class ChunkStore:
         for page in self._pages(["metadatas"]):
             yield from (chunk_from_metadata(m) for m in page["metadatas"])
 
+    def chunk_stories(self) -> Iterator[tuple[str, str, str]]:
+        """(chunk id, doc_id, story id) of every stored chunk."""
+        for page in self._pages(["metadatas"]):
+            yield from ((m["chunk_id"], m["doc_id"], m["canonical_doc_id"]) for m in page["metadatas"])
+
     def chunk_counts(self) -> Counter[str]:
         """Chunks per article, from the ids alone: their metadata would bring every passage's text along."""
         return Counter(doc_id_of(chunk_id) for page in self._pages([]) for chunk_id in page["ids"])
@@ -332,9 +337,9 @@ class ChunkStore:
         """The collection's metadata as stored now (the handle's copy is from when it was opened)."""
         return self._client.get_collection(self._collection.name, embedding_function=None).metadata or {}
 
-    def bm25_missing(self) -> bool:
-        """Chunks are stored but no BM25 index was ever written for them."""
-        return self._bm25_index().model is None and self.count() > 0
+    def bm25_in_step(self) -> bool:
+        """BM25 holds exactly the stored chunks (a run killed before rebuilding it leaves it behind)."""
+        return set(self._bm25_index().ids) == {i for page in self._pages([]) for i in page["ids"]}
 
     def _bm25_of_collection(self, version: str) -> Bm25Index:
         ids, texts = [], []

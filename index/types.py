@@ -58,6 +58,7 @@ class SourceText:
     title: str | None = None
     date: str | None = None
     source: str | None = None
+    notes: tuple[str, ...] = ()  # what loading had to repair or skip (NUL bytes, broken lines)
     pages: tuple[Page, ...] = ()  # of a paged file (PDF, image); ``text`` is their lines in order
 
 

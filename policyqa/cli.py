@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--prune", action="store_true", help="drop documents whose files are gone")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--if-empty", action="store_true", help="do nothing when the index holds chunks")
+    ingest.add_argument("--strict", action="store_true", help="exit 1 when any file failed or had to be repaired")
     ingest.set_defaults(run=_ingest)
 
     export = sub.add_parser("export", help="write every stored chunk as JSON Lines")
@@ -149,6 +150,13 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_report(report.to_dict())
+    return _ingest_status(report, args.strict)
+
+
+def _ingest_status(report, strict: bool) -> int:
+    """0, or 1 when every file failed; with --strict, 1 when any file failed or was repaired."""
+    if strict and (report.failed or report.repaired):
+        return 1
     return 1 if report.failed and report.files == len(report.failed) else 0
 
 
@@ -162,8 +170,9 @@ def _print_report(report: dict) -> None:
         print("cleaning: " + ", ".join(f"{k} {v}" for k, v in report["cleaning"].items()))
     for warning in report["warnings"]:
         print(f"warning: {warning}")
-    for failure in report["failed"]:
-        print(f"failed: {failure['reason']}", file=sys.stderr)
+    for verdict in ("failed", "repaired"):
+        for entry in report[verdict]:
+            print(f"{verdict}: {entry['reason']}; kept {entry['kept']}", file=sys.stderr)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

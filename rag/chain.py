@@ -21,7 +21,7 @@ from rag.citations import check_citations
 from rag.answerability import load_model
 from rag.evidence import uncovered
 from rag.prompts import load_text
-from rag.question import QuestionAnalysis, analyse
+from rag.question import QuestionAnalysis, analyse, askable
 from rag.types import Answer, Citation, Draft, Generator, Rephraser, RetrievedChunk, Retriever
 
 Event = str | Answer  # text pieces while generating, then the finished Answer
@@ -74,7 +74,8 @@ class AnswerChain(Runnable[Ask | str, Answer]):
 
     def stream(self, input: Ask | str, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Event]:
         trace = _Trace(input if isinstance(input, Ask) else Ask(input))
-        trace.standalone = self.rephraser.standalone(trace.ask.question, trace.ask.history)
+        question = askable(trace.ask.question, self.settings.max_question_chars)
+        trace.standalone = self.rephraser.standalone(question, trace.ask.history)
         trace.analysis = analyse(trace.standalone)
         self._retrieve(trace)
         if self._too_weak(trace):

@@ -6,6 +6,7 @@ Both chains are LCEL: ``prompt | model | StrOutputParser()``; the prompts are fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import httpx
@@ -29,8 +30,21 @@ UNREACHABLE = (openai.APIConnectionError, openai.APIStatusError)
 
 
 def format_sources(hits: Sequence[RetrievedChunk]) -> str:
-    """The hits as numbered passages ``[n] 《title》（date，source）`` + text, n from 1."""
-    return "\n\n".join(f"[{n}] {_heading(hit)}\n{hit.chunk.text}" for n, hit in enumerate(hits, start=1))
+    """The hits as numbered passages ``<资料 编号="n">[n] 《title》（date，source）`` + text ``</资料>``, n from 1.
+
+    The tags tell the model where article text starts and stops; text that spells one is defused.
+    """
+    return "\n\n".join(
+        f'<资料 编号="{n}">\n[{n}] {_inert(_heading(hit))}\n{_inert(hit.chunk.text)}\n</资料>'
+        for n, hit in enumerate(hits, start=1)
+    )
+
+
+def _inert(text: str) -> str:
+    return _SOURCE_TAG.sub(lambda match: match.group().replace("<", "＜"), text)
+
+
+_SOURCE_TAG = re.compile(r"</?\s*资料")
 
 
 def _heading(hit: RetrievedChunk) -> str:

@@ -11,12 +11,14 @@ names heavy.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import jieba
 import jieba.posseg as pseg
 
+from core.errors import BadQuestion
 from index.bm25 import TOKEN
 from index.text.normalise import search_form
 from index.text.places import PLACE_SUFFIXES
@@ -82,6 +84,18 @@ class QuestionAnalysis:
         if self.kind:
             return self.kind
         return next((name for name, pattern in _MORE_KINDS if pattern.search(self.simplified)), None)
+
+
+def askable(question: str, max_chars: int) -> str:
+    """The question without surrounding space, or BadQuestion saying why it cannot be asked."""
+    text = question.strip()
+    if not text:
+        raise BadQuestion("请输入问题。")
+    if len(text) > max_chars:
+        raise BadQuestion(f"问题太长（{len(text)} 字），请控制在 {max_chars} 字以内。")
+    if not any(unicodedata.category(char)[0] in "LN" for char in text):  # only punctuation, symbols or emoji
+        raise BadQuestion("问题中没有文字，请用文字提问。")
+    return text
 
 
 @lru_cache(maxsize=1024)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections import Counter
@@ -14,6 +15,7 @@ from typing import TypeVar
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from index.loaders import LoadError, check_size, read_file
 from index.ocr.reader import PageProgress
 from index.pipeline import IngestReport
 from index.search import SearchFilter
@@ -26,6 +28,18 @@ from rag.question import analyse
 from rag.study import StudyPack, build_study_pack
 
 T = TypeVar("T")
+# \w is Unicode, so Chinese names stay readable; everything else (/, \, quotes, $, spaces) becomes _.
+_UNSAFE = re.compile(r"[^\w.-]+")
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
+_NAME_MAX = 80
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside the folder it is joined to: no path parts, no leading dot."""
+    path = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(path).stem, Path(path).suffix.lower()
+    stem = _UNSAFE.sub("_", stem).strip("._")[:_NAME_MAX] or "upload"
+    return stem + (suffix if _SUFFIX.fullmatch(suffix) else "")
 
 
 class Backend:
@@ -118,17 +132,32 @@ class Backend:
         return self._index.store.chunk_counts()
 
     def ingest_upload(self, upload: Path, on_page: PageProgress | None = None) -> IngestReport:
-        """Keep a copy of an uploaded file and index it; a file of the same name is replaced.
+        """Keep a copy of an uploaded file under a safe name and index it; a file of that name is replaced.
 
-        OCR of a scan runs here, on the index thread: questions, answered on their callers'
-        threads from Chroma and BM25, go on meanwhile. ``on_page`` hears of each page read.
+        A file too big or not what its name says is turned away before it is copied; one found
+        unreadable (a scan only once OCR has read it) leaves the uploads folder as it was. OCR of a
+        scan runs here, on the index thread: questions, answered on their callers' threads from
+        Chroma and BM25, go on meanwhile. ``on_page`` hears of each page read.
         """
+        try:
+            check_size(upload, self.settings)
+            read_file(upload)
+        except LoadError as err:
+            return IngestReport.refused(upload, str(err))
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        kept = self.uploads_dir / upload.name
+        kept = self.uploads_dir / safe_name(upload.name)
+        if kept.resolve().parent != self.uploads_dir.resolve():  # safe_name's promise, checked where it matters
+            raise ValueError(f"upload name {upload.name!r} leaves the uploads folder")
 
         def copy_and_ingest() -> IngestReport:  # on the index thread, so a removal cannot race the copy
+            earlier = kept.read_bytes() if kept.exists() else None
             shutil.copyfile(upload, kept)
-            return self._index.ingest([kept], on_page=on_page)
+            report = self._index.ingest([kept], on_page=on_page)
+            if report.failed and earlier is None:  # the uploads folder stays in step with the index
+                kept.unlink()
+            elif report.failed:
+                kept.write_bytes(earlier)
+            return report
 
         return self._change(copy_and_ingest)
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from core.errors import PolicyQAError
+from core.errors import BadQuestion, PolicyQAError
 from index.search import SearchFilter
+from rag.question import askable
 from rag.study import to_markdown, write_docx
 from rag.types import Answer
 from webui import library, render
@@ -61,9 +62,10 @@ class ChatEvents:
         self, question: str, turns: list[Turn], sources: list[str], places: list[str], date_from: str, date_to: str
     ) -> Iterator[tuple]:
         """Stream the answer into the chat; outputs: chat, turns, sources panel, question box, export, article."""
-        question = (question or "").strip()
-        if not question:
-            raise gr.Error("请先输入问题。")
+        try:
+            question = askable(question or "", self.backend.settings.max_question_chars)
+        except BadQuestion as err:
+            raise gr.Error(str(err)) from None
         if self.backend.is_empty():
             raise gr.Error("文库中还没有文章，请管理员先上传。")
         try:

@@ -119,6 +119,8 @@ def ingest_summary(name: str, report: IngestReport) -> str:
     cleaned = [f"{_RULE_LABELS[k]} {v}" for k, v in report.cleaning.items() if k in _RULE_LABELS]
     if cleaned:
         text += "；清洗：" + "，".join(cleaned)
+    if report.repaired:
+        text += f"；已修复：{report.repaired[0]['reason']}"
     if report.warnings:
         text += f"；{len(report.warnings)} 条提示"
     return text

@@ -6,14 +6,18 @@ Every piece of article or answer text is escaped here, so the UI may show the re
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
 from index.types import Provenance
+from rag.study.export import markdown_text
 from rag.types import Answer, Citation, quote_spans
 
 _MARKER = re.compile(r"\[(\d+)\]")
+# The chat renders Markdown: brackets and parentheses as character references can form no link
+# or image ([点我](javascript:…)), since CommonMark never reads structure from a reference.
+_LINK_SYNTAX = str.maketrans({"[": "&#91;", "]": "&#93;", "(": "&#40;", ")": "&#41;"})
 
 
 @dataclass(frozen=True)
@@ -24,18 +28,29 @@ class Turn:
     answer: Answer
 
 
+def chat_text(text: str) -> str:
+    """Text shown in the chat as itself: no HTML, no Markdown link."""
+    return escape(text, quote=False).translate(_LINK_SYNTAX)
+
+
+def _with_markers(text: str, inert: Callable[[str], str], marker: Callable[[int], str]) -> str:
+    """``text`` made inert, but for its citation markers ``[n]``, which become ``marker(n)``."""
+    out, at = [], 0
+    for match in _MARKER.finditer(text):
+        out += [inert(text[at : match.start()]), marker(int(match.group(1)))]
+        at = match.end()
+    return "".join(out) + inert(text[at:])
+
+
 def answer_html(text: str, turn: int, cited: Sequence[int]) -> str:
     """The answer text with each ``[n]`` of a cited source as a marker that jumps to that source."""
 
-    def marker(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if n not in cited:
-            return match.group(0)
+    def marker(n: int) -> str:
         # Only the href survives the chat's HTML sanitiser; the page script jumps by it.
-        return f'<a class="cite" href="#src-{turn}-{n}">[{n}]</a>'
+        return f'<a class="cite" href="#src-{turn}-{n}">[{n}]</a>' if n in cited else chat_text(f"[{n}]")
 
     # The short answer stands on its own line above its sentences.
-    return _MARKER.sub(marker, escape(text, quote=False)).replace("\n", "<br>")
+    return _with_markers(text, chat_text, marker).replace("\n", "<br>")
 
 
 def passage_html(text: str, quote: str) -> str:
@@ -132,15 +147,17 @@ def conversation_markdown(turns: Sequence[Turn]) -> str:
     lines = ["# PolicyQA 问答记录", ""]
     for i, turn in enumerate(turns, start=1):
         answer = turn.answer
-        lines += [f"## 第{i}问：{turn.question}", "", answer.answer, ""]
+        lines += [f"## 第{i}问：{markdown_text(turn.question)}", "", _with_markers(answer.answer, markdown_text, "[{}]".format), ""]
         sources = answer.shown
         if sources:
             lines += ["最接近的段落：" if answer.refused else "来源：", ""]
         for c in sources:
             where = f" {provenance_label(c.provenance)}" if c.provenance else ""
-            lines.append(f"[{c.n}] 《{c.title or '无标题'}》 {c.date or '日期不详'} {c.source or '来源不详'}{where}")
-            lines += [f"> {line}" for line in (c.quote or c.text).split("\n")]
-            lines += [f"> （识别置信度低，请核对原件：{line}）" for line in (c.provenance.doubtful if c.provenance else ())]
+            described = f"《{c.title or '无标题'}》 {c.date or '日期不详'} {c.source or '来源不详'}{where}"
+            lines.append(f"[{c.n}] {markdown_text(described)}")
+            lines += [f"> {markdown_text(line)}" for line in (c.quote or c.text).split("\n")]
+            doubtful = c.provenance.doubtful if c.provenance else ()
+            lines += [f"> （识别置信度低，请核对原件：{markdown_text(line)}）" for line in doubtful]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -151,12 +168,12 @@ def chat_messages(turns: Sequence[Turn], pending: str | None = None, draft: str 
     for i, turn in enumerate(turns):
         cited = [c.n for c in turn.answer.citations]
         messages += [
-            {"role": "user", "content": escape(turn.question, quote=False)},
+            {"role": "user", "content": chat_text(turn.question)},
             {"role": "assistant", "content": answer_html(turn.answer.answer, i, cited)},
         ]
     if pending is not None:
         messages += [
-            {"role": "user", "content": escape(pending, quote=False)},
-            {"role": "assistant", "content": escape(draft, quote=False) or "正在检索……"},
+            {"role": "user", "content": chat_text(pending)},
+            {"role": "assistant", "content": chat_text(draft) or "正在检索……"},
         ]
     return messages

@@ -5,6 +5,8 @@ templates of the configured prompts folder."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from rag.types import Citation
 
 FORMATS = (".docx", ".md")
 LETTERS = "ABCDEFGH"
+# Escaped with a backslash in Markdown: what would open a link, image, tag, code or emphasis.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>!~#]")  # | is the table's own (_cell)
 # Word's default Latin font has no Chinese glyphs; this one ships with every Chinese Windows.
 EAST_ASIAN_FONT = "SimSun"
 
@@ -49,17 +53,17 @@ _Block = _Heading | _Paragraph | _Quote | _Table
 
 def reference(citation: Citation) -> str:
     """``[n] source. title[N]. date.`` (GB/T 7714 news), leaving out what is unknown."""
-    return f"[{citation.n}] {_described(citation)}"
+    return f"[{citation.n}] {_described(citation, _as_is)}"
 
 
-def _described(citation: Citation) -> str:
-    title = f"{citation.title}[N]" if citation.title else ""
-    parts = [part for part in (citation.source, title, citation.date) if part]
+def _described(citation: Citation, inert: Callable[[str], str]) -> str:
+    title = f"{inert(citation.title)}[N]" if citation.title else ""
+    parts = [part for part in (inert(citation.source or ""), title, inert(citation.date or "")) if part]
     # With nothing known the document id still tells a reader which article it was.
-    return ". ".join(parts or [citation.doc_id]) + "."
+    return ". ".join(parts or [inert(citation.doc_id)]) + "."
 
 
-def _references(sources: list[Citation]) -> list[str]:
+def _references(sources: list[Citation], inert: Callable[[str], str]) -> list[str]:
     """One entry per article: its sources are consecutive passages of it, listed together
     as ``[1][2] …``, since GB/T 7714 lists a document once however often it is cited."""
     groups: list[list[Citation]] = []
@@ -68,17 +72,17 @@ def _references(sources: list[Citation]) -> list[str]:
             groups[-1].append(citation)
         else:
             groups.append([citation])
-    return ["".join(f"[{c.n}]" for c in group) + f" {_described(group[0])}" for group in groups]
+    return ["".join(f"[{c.n}]" for c in group) + f" {_described(group[0], inert)}" for group in groups]
 
 
 def to_markdown(pack: StudyPack, prompts_dir: Path) -> str:
-    return "\n\n".join(_markdown(block) for block in _blocks(pack, prompts_dir)) + "\n"
+    return "\n\n".join(_markdown(block) for block in _blocks(pack, prompts_dir, markdown_text)) + "\n"
 
 
 def write_docx(pack: StudyPack, path: Path, prompts_dir: Path) -> Path:
     document = Document()
     document.styles["Normal"].element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
-    for block in _blocks(pack, prompts_dir):
+    for block in _blocks(pack, prompts_dir, _as_is):  # Word shows text runs as they are
         _add_to_docx(document, block)
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
@@ -100,22 +104,24 @@ def write_pack(pack: StudyPack, path: Path, prompts_dir: Path) -> Path:
 # --- the sections, once --------------------------------------------------------------------
 
 
-def _blocks(pack: StudyPack, prompts_dir: Path) -> list[_Block]:
-    blocks: list[_Block] = [_Heading(load_text("study_title", prompts_dir).format(topic=pack.topic), 0)]
+def _blocks(pack: StudyPack, prompts_dir: Path, inert: Callable[[str], str]) -> list[_Block]:
+    """The sections; ``inert`` is applied to every text that came from an article, a user or an LLM."""
+    title = load_text("study_title", prompts_dir).format(topic=inert(pack.topic))
+    blocks: list[_Block] = [_Heading(title, 0)]
     blocks.append(_Heading(load_text("study_heading_key_points", prompts_dir), 1))
-    blocks += [_Paragraph(f"{i}. {point.text}[{point.n}]") for i, point in enumerate(pack.key_points, 1)]
+    blocks += [_Paragraph(f"{i}. {inert(point.text)}[{point.n}]") for i, point in enumerate(pack.key_points, 1)]
     blocks.append(_Heading(load_text("study_heading_figures", prompts_dir), 1))
-    rows = [[figure.number, figure.what, f"[{figure.n}]"] for figure in pack.figures]
+    rows = [[inert(figure.number), inert(figure.what), f"[{figure.n}]"] for figure in pack.figures]
     blocks.append(_Table(load_text("study_figure_columns", prompts_dir).splitlines(), rows))
     blocks.append(_Heading(load_text("study_heading_discussion", prompts_dir), 1))
-    blocks += [_Paragraph(f"{i}. {question}") for i, question in enumerate(pack.discussion, 1)]
-    blocks += _quiz_blocks(pack.quiz, prompts_dir)
+    blocks += [_Paragraph(f"{i}. {inert(question)}") for i, question in enumerate(pack.discussion, 1)]
+    blocks += _quiz_blocks(pack.quiz, prompts_dir, inert)
     blocks.append(_Heading(load_text("study_heading_references", prompts_dir), 1))
-    blocks += [_Paragraph(entry) for entry in _references(pack.sources)]
+    blocks += [_Paragraph(entry) for entry in _references(pack.sources, inert)]
     return blocks
 
 
-def _quiz_blocks(quiz: list[QuizItem], prompts_dir: Path) -> list[_Block]:
+def _quiz_blocks(quiz: list[QuizItem], prompts_dir: Path, inert: Callable[[str], str]) -> list[_Block]:
     """Questions numbered through both kinds, then the answer key with the same numbers."""
     numbered = list(enumerate(quiz, 1))
     blocks: list[_Block] = [_Heading(load_text("study_heading_quiz", prompts_dir), 1)]
@@ -124,20 +130,31 @@ def _quiz_blocks(quiz: list[QuizItem], prompts_dir: Path) -> list[_Block]:
         if items:
             blocks.append(_Heading(load_text(f"study_heading_{kind}", prompts_dir), 2))
         for i, item in items:
-            blocks.append(_Paragraph(f"{i}. {item.stem}"))
+            blocks.append(_Paragraph(f"{i}. {inert(item.stem)}"))
             if item.options:
-                blocks.append(_Paragraph("　".join(f"{LETTERS[j]}. {option}" for j, option in enumerate(item.options))))
+                options = (f"{LETTERS[j]}. {inert(option)}" for j, option in enumerate(item.options))
+                blocks.append(_Paragraph("　".join(options)))
     blocks.append(_Heading(load_text("study_heading_answers", prompts_dir), 1))
     for i, item in numbered:
-        blocks.append(_Paragraph(f"{i}. {_answer(item)}"))
-        blocks.append(_Quote(load_text("study_answer_basis", prompts_dir).format(n=item.n, sentence=item.sentence)))
+        blocks.append(_Paragraph(f"{i}. {_answer(item, inert)}"))
+        basis = load_text("study_answer_basis", prompts_dir).format(n=item.n, sentence=inert(item.sentence))
+        blocks.append(_Quote(basis))
     return blocks
 
 
-def _answer(item: QuizItem) -> str:
+def _answer(item: QuizItem, inert: Callable[[str], str]) -> str:
     if not item.options:
-        return item.answer
-    return f"{LETTERS[item.options.index(item.answer)]}. {item.answer}"
+        return inert(item.answer)
+    return f"{LETTERS[item.options.index(item.answer)]}. {inert(item.answer)}"
+
+
+def markdown_text(text: str) -> str:
+    """Text that a Markdown viewer shows as itself: no link, image, HTML tag or emphasis."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 # --- renderers -----------------------------------------------------------------------------

@@ -83,10 +83,12 @@ def test_a_bad_file_is_reported_and_the_rest_of_the_batch_goes_on(tmp_path, arti
         idx.ingest([articles_copy])
         stored = idx.store.count()
         (articles_copy / "broken.jsonl").write_text('{"doc_id": "x", "text": "好"}\nnot json\n', encoding="utf-8")
+        (articles_copy / "empty.txt").write_text("", encoding="utf-8")
         (articles_copy / "005_new.txt").write_text("东华村召开村民代表大会。会议表决通过了村规民约修订稿。", encoding="utf-8")
         report = idx.ingest([articles_copy])
-    assert [f["path"] for f in report.failed] == [str(articles_copy / "broken.jsonl")]
-    assert "broken.jsonl" in report.failed[0]["reason"] and "line 2" in report.failed[0]["reason"]
+    assert [f["path"] for f in report.failed] == [str(articles_copy / "empty.txt")]
+    assert [f["path"] for f in report.repaired] == [str(articles_copy / "broken.jsonl")]
+    assert "broken.jsonl" in report.repaired[0]["reason"] and "line 2" in report.repaired[0]["reason"]
     assert report.files_unchanged == 5 and report.chunks_embedded >= 1
     with open_index(make_settings(tmp_path / "data")) as idx:
         assert idx.store.count() == stored + report.chunks_embedded

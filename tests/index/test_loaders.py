@@ -13,8 +13,11 @@ from pathlib import Path
 import docx
 import pytest
 from fpdf import FPDF
+from PIL import Image
 
-from index.loaders import LoadError, iter_files, load_file
+from core.settings import Settings
+from index.loaders import LoadError, check_size, iter_files, load_file
+from index.ocr.reader import PageReader
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
 SAMPLES = sorted(ARTICLES.glob("*.txt"))
@@ -195,15 +198,22 @@ def test_jsonl_gives_one_source_per_record(tmp_path: Path) -> None:
         ("a.txt", b"", "empty file"),
         ("a.txt", b" \n\t\n", "empty file"),
         ("a.txt", random.Random(7).randbytes(4096), "cannot decode: not UTF-8, GB18030, Big5 or UTF-16"),
-        ("a.txt", b"ELF\x00\x01\x02 text", "binary data (NUL bytes), not text"),
-        ("a.jsonl", b'{"doc_id": "a", "text": "x"}\n{"doc_id": \n', "line 2: invalid JSON"),
+        ("a.txt", b"ELF\x00\x01\x02 text", "binary data (3 control bytes such as NUL), not text"),
+        ("a.jsonl", b'{"doc_id": \n', "line 1: invalid JSON"),
         ("a.jsonl", b'\n\n{"doc_id": "a", "title": "t"}\n', "line 3: missing field 'text'"),
         ("a.jsonl", b'["doc_id", "text"]\n', "line 1: not a JSON object"),
         ("a.jsonl", b'{"doc_id": "a", "text": "  "}\n', "line 1: field 'text' must be a non-empty string"),
         ("a.jsonl", b'{"doc_id": "a", "text": "x", "date": 2020}\n', "line 1: field 'date' must be a string"),
-        ("a.jsonl", b'{"doc_id": "a", "text": "x"}\n{"doc_id": "a", "text": "y"}\n', "line 2: duplicate doc_id 'a'"),
         ("a.pdf", b"%PDF-1.4 not really", "not a readable PDF"),
-        ("a.docx", b"PK not really a zip", "not a valid DOCX file"),
+        ("a.docx", b"PK\x03\x04 not really a zip", "not a valid DOCX file"),
+        ("a.docx", b"plain text", "content is text or unknown, not the zip a .docx file holds"),
+        ("a.pdf", b"\xff\xd8\xff\xe0 JFIF", "content is JPEG image, not the PDF a .pdf file holds"),
+        ("a.txt", b"%PDF-1.4 a renamed PDF", "content is PDF, not text"),
+        ("a.html", b"\x89PNG\r\n\x1a\n", "content is PNG image, not text"),
+        ("a.md", b"\x7fELF\x02\x01", "content is program, not text"),
+        ("a.png", "东华村".encode(), "content is text or unknown, not the JPEG image or PNG image or TIFF image a .png"),
+        ("a.tif", b"GIF89a", "content is GIF image, not the JPEG image or PNG image or TIFF image a .tif file holds"),
+        ("a.jpg", b"MZ\x90\x00\x03", "content is program, not the JPEG image"),
         ("a.html", b"<html><script>x()</script></html>", "no readable text in HTML"),
     ],
 )
@@ -215,6 +225,70 @@ def test_bad_files_raise_load_error_with_one_line_reason(tmp_path: Path, name: s
     assert message.startswith(f"{name}: {reason}")
     assert "\n" not in message
     assert raised.value.path == path
+
+
+def test_jsonl_keeps_its_good_records_and_notes_each_bad_line(tmp_path: Path) -> None:
+    lines = ['{"doc_id": "a", "text": "x"}', '{"doc_id": ', '{"doc_id": "a", "text": "y"}', '{"doc_id": "b", "text": "z"}']
+    first, second = load_file(_write(tmp_path / "a.jsonl", "\n".join(lines).encode()))
+    assert (first.doc_id, second.doc_id) == ("a", "b")
+    assert first.notes == ("2 bad line(s) skipped (line 2: invalid JSON; line 3: duplicate doc_id 'a')",)
+
+
+def test_stray_nul_bytes_are_removed_and_noted(tmp_path: Path) -> None:
+    text = SIMPLIFIED[0].read_text(encoding="utf-8")
+    data = text.encode().replace(b"\n", b"\n\x00", 3)  # where a damaged copy pads a block
+    source = _load_one(_write(tmp_path / "a.txt", data))
+    assert source.text == text
+    assert source.notes == ("3 stray control bytes (NUL) removed",)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_detected(tmp_path: Path, codec: str) -> None:
+    text = SIMPLIFIED[0].read_text(encoding="utf-8")
+    source = _load_one(_write(tmp_path / "a.txt", text.encode(codec)))
+    assert (source.text, source.encoding) == (text, codec)
+
+
+@pytest.mark.parametrize("name", ["scan.png", "scan.jpg", "scan.jpeg", "scan.tif", "scan.TIFF"])
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF"])
+def test_an_image_of_any_supported_kind_passes_the_content_check_under_any_image_name(tmp_path, name, kind):
+    path = tmp_path / name
+    Image.new("L", (40, 20), 255).save(path, format=kind)  # phones save a PNG as .jpg and the like
+    with pytest.raises(LoadError, match="can only be read by OCR"):  # past the content check
+        load_file(path)
+
+
+def test_an_image_declaring_gigapixels_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    Image.new("1", (20_000, 20_000)).save(path)  # 400 M pixels in a few kB
+    reader = PageReader(Settings(data_dir=tmp_path))
+    with pytest.raises(LoadError, match="bomb.png: refused: Image size .* could be decompression bomb"):
+        load_file(path, reader)
+    assert reader._engine._engine is None  # OCR never started
+
+
+def test_scans_have_their_own_size_limit(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, max_file_mb=0.001, max_scan_mb=0.002)
+    text, scan = _write(tmp_path / "a.txt", b"x" * 1500), _write(tmp_path / "a.tif", b"x" * 1500)
+    with pytest.raises(LoadError, match="a.txt: too large: 0.0 MB, over the 0.001 MB limit"):
+        check_size(text, settings)
+    check_size(scan, settings)
+    with pytest.raises(LoadError, match="over the 0.002 MB limit"):
+        check_size(_write(tmp_path / "b.pdf", b"x" * 2500), settings)
+
+
+def test_stray_control_bytes_in_a_pdf_text_layer_are_removed_and_noted(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    pdf.add_page()
+    pdf.cell(text="First page text.")
+    pdf.set_compression(False)
+    path = tmp_path / "a.pdf"
+    pdf.output(str(path))
+    data = path.read_bytes().replace(b"(First page", b"(First\\000 page", 1)
+    source = _load_one(_write(path, data))
+    assert source.text == "First page text."
+    assert source.notes == ("1 stray control bytes (NUL) removed",)
 
 
 def test_missing_file_raises_load_error(tmp_path: Path) -> None:

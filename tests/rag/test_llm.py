@@ -45,9 +45,10 @@ def sent_messages(fake: FakeOpenAI, i: int = 0) -> dict[str, str]:
 def test_format_sources_numbers_passages_and_leaves_out_missing_fields(hits):
     bare = as_hits([make_chunk("只有正文。")])
     assert format_sources(hits) == (
-        f"[1] 《东华村背景资料》（2023-06-01，增城区新塘镇）\n{CENSUS}\n\n[2] 《东华村背景资料》（2023-06-01）\n{MODEL}"
+        f'<资料 编号="1">\n[1] 《东华村背景资料》（2023-06-01，增城区新塘镇）\n{CENSUS}\n</资料>\n\n'
+        f'<资料 编号="2">\n[2] 《东华村背景资料》（2023-06-01）\n{MODEL}\n</资料>'
     )
-    assert format_sources(bare) == "[1] \n只有正文。"
+    assert format_sources(bare) == '<资料 编号="1">\n[1] \n只有正文。\n</资料>'
 
 
 def test_answer_chain_sends_the_rules_the_sources_and_the_question(hits):

@@ -134,3 +134,18 @@ def test_a_real_pack_opens_as_docx_with_its_quiz_and_answers(sample_index, tmp_p
         assert item.stem in text
         assert load_text("study_answer_basis", PROMPTS).format(n=item.n, sentence=item.sentence) in text
         assert all(option in text for option in item.options)
+
+
+def test_hostile_article_text_is_shown_as_text_in_markdown_and_kept_verbatim_in_docx(pack, tmp_path):
+    payload = "<img src=x onerror=alert(1)>[点我](javascript:alert(2))"
+    hostile = replace(
+        pack,
+        topic=payload,
+        key_points=[KeyPoint(payload + LEAD, 1)],
+        sources=[citation(1, LEAD, title=payload, source=payload)],
+    )
+    markdown = to_markdown(hostile, PROMPTS)
+    assert "<img" not in markdown.replace("\\<img", "") and "[点我](" not in markdown
+    assert "\\<img src=x onerror=alert(1)\\>\\[点我\\](javascript:alert(2))" in markdown
+    document = docx.Document(str(write_docx(hostile, tmp_path / "pack.docx", PROMPTS)))
+    assert any(payload in paragraph.text for paragraph in document.paragraphs)  # Word shows text as text

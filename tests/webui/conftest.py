@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +53,11 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"policyqa serve did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """The app on a free loopback port over a fresh index of data/articles, with an admin password."""
-    data_dir = tmp_path_factory.mktemp("served-index")
+@contextmanager
+def serving(data_dir: Path, articles: list[Path]) -> Iterator[Server]:
+    """`policyqa serve` on a free loopback port over a fresh index of ``articles``, with an admin password."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "POLICYQA_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    subprocess.run(_policyqa(data_dir, "ingest", str(ARTICLES)), cwd=REPO, env=env, check=True, capture_output=True)
+    subprocess.run(_policyqa(data_dir, "ingest", *map(str, articles)), cwd=REPO, env=env, check=True, capture_output=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = data_dir / "serve.log"
@@ -78,6 +78,13 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """The app over a fresh index of data/articles."""
+    with serving(tmp_path_factory.mktemp("served-index"), [ARTICLES]) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -89,7 +96,7 @@ def browser():
         chromium.close()
 
 
-def _page(browser, server: Server, viewport: dict):
+def open_page(browser, server: Server, viewport: dict):
     context = browser.new_context(viewport=viewport, accept_downloads=True, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(60_000)  # the first question loads the embedding model
@@ -100,14 +107,14 @@ def _page(browser, server: Server, viewport: dict):
 
 @pytest.fixture
 def page(browser, server):
-    context, page = _page(browser, server, DESKTOP)
+    context, page = open_page(browser, server, DESKTOP)
     yield page
     context.close()
 
 
 @pytest.fixture
 def phone(browser, server):
-    context, page = _page(browser, server, PHONE)
+    context, page = open_page(browser, server, PHONE)
     yield page
     context.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,18 @@ def test_upload_and_remove_need_the_admin_password(client, server, tmp_path):
     assert row[-1] in status and not any(r[0].startswith("白杨村") for r in table["data"])
     chat, sources, *_ = ask(Client(server.url, verbose=False), "白杨村有多少名红色代办员？")
     assert "代办员17名" not in bot_text(chat) + sources
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["{data}/policyqa.manifest.sqlite", "/etc/passwd", "{data}/../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd"],
+)
+def test_the_server_hands_out_no_file_of_the_library_or_the_system(server, target):
+    url = server.url + "gradio_api/file=" + target.format(data=server.data_dir)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read()
+    except urllib.error.HTTPError as err:
+        assert err.code in (403, 404)
+    else:
+        pytest.fail(f"{url} answered {response.status} with {body[:80]!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from index.types import Chunk, Provenance
 from rag.types import Answer, Citation
 from webui import render
@@ -27,12 +29,36 @@ def answer(text: str = f"{QUOTE}[1]", citations: list[Citation] | None = None, *
 def test_cited_markers_link_to_their_source_card_and_uncited_numbers_stay_text():
     html = render.answer_html("甲[1]乙[2]", turn=3, cited=[1])
     assert '<a class="cite" href="#src-3-1">[1]</a>' in html
-    assert "乙[2]" in html
+    assert "乙&#91;2&#93;" in html  # shown as 乙[2], but no Markdown can link it
 
 
 def test_answer_text_is_escaped():
     html = render.answer_html("<script>alert(1)</script>[1]", turn=0, cited=[1])
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+HOSTILE = (
+    "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    "[点我](javascript:alert(3))![图](javascript:alert(4))<a href=\"javascript:alert(5)\">链接</a>"
+)
+
+
+def _no_tags(markup: str) -> None:
+    for tag in ("<script", "<img", "<a href"):
+        assert tag not in markup, tag
+
+
+def test_hostile_text_is_inert_in_chat_sources_article_and_export():
+    hostile = citation(text=HOSTILE, quote=HOSTILE, title=HOSTILE, source=HOSTILE)
+    turn = render.Turn(HOSTILE, answer(f"{HOSTILE}[1]", citations=[hostile]))
+    for message in render.chat_messages([turn], pending=HOSTILE, draft=HOSTILE):
+        content = message["content"].replace('<a class="cite" href="#src-0-1">', "")
+        _no_tags(content)
+        assert "](" not in content and "[点我]" not in content  # the chat renders Markdown
+    _no_tags(render.sources_html([turn]))  # HTML panels: no Markdown is rendered there
+    _no_tags(render.article_html(HOSTILE, HOSTILE, hostile))
+    exported = render.conversation_markdown([turn])
+    assert "[点我](" not in exported and not re.search(r"(?<!\\)<", exported)  # every < escaped
 
 
 def test_quote_spans_are_found_in_order_and_merged():
@@ -127,7 +153,19 @@ def test_a_text_layer_pdf_names_pages_without_a_confidence_and_other_files_neith
 def test_the_exported_conversation_names_the_page_and_the_doubtful_lines():
     markdown = render.conversation_markdown([Turn("问？", answer(citations=[citation(provenance=SCANNED)]))])
     assert "广州日报 第2页 · 扫描件识别，置信度 0.93" in markdown
-    assert "> （识别置信度低，请核对原件：专项资金1200万元<由>市财政安排。）" in markdown
+    # OCR text is article text: escaped like the rest of the export, so it can form no tag or link.
+    assert "> （识别置信度低，请核对原件：专项资金1200万元\\<由\\>市财政安排。）" in markdown
+
+
+def test_hostile_ocr_lines_stay_text_in_the_sources_panel_and_the_export():
+    hostile = "[点我](javascript:alert(1))<img src=x onerror=alert(1)>"
+    found = Provenance(page=1, last_page=1, ocr_confidence=0.5, doubtful=(hostile,))
+    html = render.source_card(citation(provenance=found), turn=0)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    markdown = render.conversation_markdown([Turn("问？", answer(citations=[citation(provenance=found)]))])
+    line = next(line for line in markdown.splitlines() if "点我" in line).removeprefix("> ")
+    assert not re.search(r"(?<!\\)[\[\]<>]", line)  # every bracket escaped: no link, no tag
+    assert line.endswith("\\[点我\\](javascript:alert(1))\\<img src=x onerror=alert(1)\\>）")
 
 
 def test_a_citation_names_the_page_its_quote_is_on():

@@ -1,0 +1,152 @@
+"""SIGKILL an ingest or a removal at seeded random moments: the next run completes and the
+index equals one that was never interrupted (no duplicate chunk, no lost article, Chroma,
+BM25 and the catalog in step)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import pytest
+
+from index.bm25 import Bm25Index
+from index.pipeline import reconcile
+from index.service import open_index
+from tests.conftest import ARTICLES, REPO, make_settings
+from tests.fakes import HashEmbeddings
+
+SEED = 13
+TRIALS = 20
+KILLED = -signal.SIGKILL
+
+
+class Worker:
+    """tests/index/crash_worker.py, run once for the whole module."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.index.crash_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=env,
+        )
+
+    def run(self, *command: str | Path, kill_after: float | None = None) -> tuple[int, float]:
+        """The run's exit status (KILLED when the kill landed first) and its seconds."""
+        self.process.stdin.write(json.dumps([str(part) for part in command]) + "\n")
+        self.process.stdin.flush()
+        pid = int(self.process.stdout.readline())
+        started = time.perf_counter()
+        if kill_after is not None:
+            time.sleep(kill_after)
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        status = json.loads(self.process.stdout.readline())["status"]
+        return status, time.perf_counter() - started
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def worker():
+    worker = Worker()
+    yield worker
+    worker.close()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Two sample articles and a repost of one of them, so copies and canonicals are in play."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in sorted(ARTICLES.glob("*.txt"))[:2]:
+        shutil.copy(path, folder / path.name)
+    shutil.copy(folder / "000_3f0149dc5789c7e7.txt", folder / "repost.txt")
+    return folder
+
+
+def state(data_dir: Path) -> dict:
+    """Everything a reader sees; raises if Chroma, BM25 and the catalog disagree."""
+    with open_index(make_settings(data_dir), HashEmbeddings()) as idx:
+        rows = idx.export_rows()
+        ids = [row["chunk_id"] for row in rows]
+        assert len(ids) == len(set(ids)), "duplicate chunk"
+        assert sorted(idx.store.bm25_ids()) == sorted(ids), "BM25 out of step with Chroma"
+        assert {a["doc_id"] for a in idx.articles()} == {row["doc_id"] for row in rows}, "catalog out of step"
+        assert len(idx.store.search_dense("党建引领基层治理", 5)) == 5
+        stories = sorted((c.chunk_id, c.story_id) for c in idx.store.chunks())
+        return {"export": rows, "articles": idx.articles(), "stories": stories}
+
+
+def kill_and_resume(worker: Worker, tmp_path: Path, start: Path, command: tuple, reference: float, clean: dict) -> None:
+    """Run ``(kind, *args)`` on copies of the index at ``start``, each SIGKILLed at a seeded random
+    moment within ``reference`` seconds, then run it again to its end: each copy must equal ``clean``."""
+    kind, *args = command
+    rng = random.Random(SEED)
+    kills = 0
+    for trial in range(TRIALS):
+        data_dir = tmp_path / f"trial-{trial}"
+        shutil.copytree(start, data_dir)
+        status, _ = worker.run(kind, data_dir, *args, kill_after=rng.uniform(0, reference))
+        assert status in (0, KILLED)
+        kills += status == KILLED
+        assert worker.run(kind, data_dir, *args)[0] == 0
+        assert state(data_dir) == clean, f"trial {trial}"
+    assert kills >= TRIALS // 2  # most kills landed inside the run, not after it
+
+
+def test_an_ingest_killed_anywhere_is_completed_by_the_next_one(worker, corpus, tmp_path) -> None:
+    # Trials start from an index that holds one article already, so BM25 exists and can go stale.
+    assert worker.run("ingest", tmp_path / "base", corpus / "001_3e734db6665a666c.txt")[0] == 0
+    shutil.copytree(tmp_path / "base", tmp_path / "clean")
+    status, seconds = worker.run("ingest", tmp_path / "clean", corpus)
+    assert status == 0
+    clean = state(tmp_path / "clean")
+    assert len(clean["articles"]) >= 3 and any(c != d for d, c in clean["stories"])
+    assert worker.run("ingest", tmp_path / "scratch", corpus)[0] == 0
+    assert state(tmp_path / "scratch") == clean
+    kill_and_resume(worker, tmp_path, tmp_path / "base", ("ingest", corpus), seconds, clean)
+
+
+def test_a_removal_killed_anywhere_is_completed_by_running_it_again(worker, corpus, tmp_path) -> None:
+    assert worker.run("ingest", tmp_path / "full", corpus)[0] == 0
+    canonical = str((corpus / "000_3f0149dc5789c7e7.txt").resolve())  # repost.txt is its copy
+    shutil.copytree(tmp_path / "full", tmp_path / "clean")
+    status, seconds = worker.run("remove", tmp_path / "clean", canonical)
+    assert status == 0
+    clean = state(tmp_path / "clean")
+    assert "000_3f0149dc5789c7e7" not in {a["doc_id"] for a in clean["articles"]}
+    kill_and_resume(worker, tmp_path, tmp_path / "full", ("remove", canonical), seconds, clean)
+
+
+# The narrow windows a random kill rarely hits, each made on purpose.
+
+
+def test_an_ingest_killed_before_rebuilding_bm25_is_caught_up_by_an_unchanged_one(tmp_path, corpus) -> None:
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        idx.ingest([corpus / "001_3e734db6665a666c.txt"])
+        stale = idx.store.bm25_ids()
+        idx.ingest([corpus])
+        Bm25Index.build(stale, ["党建"] * len(stale)).save(idx.settings.bm25_dir)  # as the killed run left it
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        assert idx.ingest([corpus]).files_unchanged == 3
+        assert sorted(idx.store.bm25_ids()) == sorted(r["chunk_id"] for r in idx.export_rows())
+
+
+def test_chunks_and_copies_the_catalog_no_longer_backs_are_reconciled(tmp_path, corpus) -> None:
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        idx.ingest([corpus])
+        canonical = str((corpus / "000_3f0149dc5789c7e7.txt").resolve())
+        idx.catalog.remove_file(canonical)  # killed right after the catalog's transaction
+        assert reconcile(idx.catalog, idx.store)
+        assert {c.doc_id for c in idx.store.chunks()} == {a["doc_id"] for a in idx.articles()}
+        assert {c.story_id for c in idx.store.chunks()} == {a["doc_id"] for a in idx.articles()}
+        assert not reconcile(idx.catalog, idx.store)
