@@ -65,7 +65,8 @@ def cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "policyqa" / "models"
 
 
-# Through build_embeddings, so the prefixes the index adds are part of what is tested.
+# Through build_embeddings, so the prefixes the index adds are part of what is tested; on torch
+# fp32, the converted folder as written, which the faster backends are measured against.
 @pytest.fixture(scope="session")
 def embeddings(cache_dir: Path):
     from index.embedding import build_embeddings
@@ -73,6 +74,7 @@ def embeddings(cache_dir: Path):
     settings = Settings(
         model_cache_dir=cache_dir,
         embedding_model=DEFAULT_EMBEDDING_MODEL,
+        embedding_backend="torch",
         query_prefix="query: ",
         passage_prefix="passage: ",
     )

@@ -109,17 +109,12 @@ def test_bf16_autocast_is_on_while_embedding_only():
     assert not torch.is_autocast_enabled("cpu")
 
 
-@pytest.fixture(scope="module")
-def fp32(cache_dir):
-    return build_embeddings(Settings(model_cache_dir=cache_dir, embedding_backend="torch"))
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize("backend, floor", [("torch-bf16", 0.999), ("onnx", 0.9999), ("onnx-int8", 0.98)])
-def test_faster_backends_agree_with_torch_fp32(cache_dir, fp32, backend, floor):
+def test_faster_backends_agree_with_torch_fp32(cache_dir, embeddings, backend, floor):
     fast = build_embeddings(Settings(model_cache_dir=cache_dir, embedding_backend=backend))
-    passages = np.array(fast.embed_documents(CHINESE)), np.array(fp32.embed_documents(CHINESE))
-    queries = np.array([fast.embed_query(s) for s in CHINESE]), np.array([fp32.embed_query(s) for s in CHINESE])
+    passages = np.array(fast.embed_documents(CHINESE)), np.array(embeddings.embed_documents(CHINESE))
+    queries = np.array([fast.embed_query(s) for s in CHINESE]), np.array([embeddings.embed_query(s) for s in CHINESE])
     cosines = np.concatenate([(a * b).sum(axis=1) for a, b in (passages, queries)])
     print(f"\n{backend} vs torch fp32 over {cosines.size} vectors: min cosine {cosines.min():.5f}")
     assert cosines.min() > floor, cosines
