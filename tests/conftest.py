@@ -79,3 +79,9 @@ def embeddings(cache_dir: Path):
         passage_prefix="passage: ",
     )
     return build_embeddings(settings)
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_eval_cache(monkeypatch):
+    """A developer's or CI's own eval cache must not decide where a test's collections go."""
+    monkeypatch.delenv("POLICYQA_EVAL_CACHE_DIR", raising=False)
