@@ -308,6 +308,23 @@ class ChunkStore:
             page = docs[i : i + _PAGE]
             self._collection.update(ids=[d.id for d in page], metadatas=[d.metadata for d in page])
 
+    def vectors_of(self, doc_ids: list[str]) -> list[tuple[Chunk, list[float]]]:
+        """Every stored chunk of these articles with its stored vector."""
+        if not doc_ids:
+            return []
+        found = self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=["metadatas", "embeddings"])
+        return [(chunk_from_metadata(m), list(v)) for m, v in zip(found["metadatas"], found["embeddings"])]
+
+    def add_embedded(self, pairs: list[tuple[Chunk, list[float]]]) -> None:
+        """Store chunks with vectors made before (copies of stored chunks): nothing is embedded."""
+        for i in range(0, len(pairs), _PAGE):
+            page = pairs[i : i + _PAGE]
+            docs = [chunk_to_document(chunk) for chunk, _ in page]
+            self._collection.upsert(
+                ids=[d.id for d in docs], embeddings=[v for _, v in page],
+                documents=[d.page_content for d in docs], metadatas=[d.metadata for d in docs],
+            )  # fmt: skip
+
     def delete(self, chunk_ids: set[str]) -> None:
         ids = sorted(chunk_ids)
         for i in range(0, len(ids), _PAGE):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from index.search import ChunkSearch
@@ -62,8 +63,11 @@ def require_content(idx: Index) -> None:
 
 
 @contextmanager
-def open_assistant(settings: Settings, backend: Backend | None = None) -> Iterator[tuple[Index, AnswerChain]]:
-    """The index, checked non-empty, and the answer chain over it; the index closes on exit."""
-    with open_index(settings) as idx:
+def open_assistant(
+    settings: Settings, backend: Backend | None = None, embeddings: Embeddings | None = None
+) -> Iterator[tuple[Index, AnswerChain]]:
+    """The index, checked non-empty, and the answer chain over it; the index closes on exit.
+    ``embeddings``, when given, replaces the configured model (as for ``Index``)."""
+    with open_index(settings, embeddings) as idx:
         require_content(idx)
         yield idx, build_chain(settings, build_retriever(settings, idx.store), backend)

@@ -1,0 +1,253 @@
+"""The scale benchmark's stages, each run in a fresh process by bench.scale (so the serving process
+measured holds only what serving loads, and no two processes hold one embedded Chroma).
+
+    python -m bench.scale_stages grow|copies|serve|add-one --data-dir DIR --backend B --corpus DIR [...]
+
+Each prints one JSON line of results last on stdout. ``grow`` and ``copies`` also append one line
+per step to ``--log``, so a killed stage keeps the tally of the steps it finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from itertools import count
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from langchain_core.documents import Document  # noqa: E402
+from langchain_core.embeddings import Embeddings  # noqa: E402
+
+from bench.scale_corpus import Corpus, load_corpus, read_jsonl  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from index.service import Index, open_index  # noqa: E402
+from policyqa.factory import open_assistant  # noqa: E402
+
+COPY_MARK = "~"  # a copy's doc_id is the original's plus ~<round>; no real doc_id holds it
+COPY_ROOT = "scale-copy"  # the catalog "file" each batch of copies is recorded under
+COPY_BATCH = 500  # articles copied per step
+GROUP_MIN = 2000  # chunks per ingest call at least: each call reconciles and brings BM25 up to date
+Log = Callable[[dict], None]
+
+
+def scale_settings(data_dir: Path, backend: str) -> Settings:
+    return Settings(data_dir=data_dir, embedding_backend=backend)
+
+
+def fake_embeddings() -> Embeddings:
+    """The hash embedding of the unit tests: for trying the harness, never for reported numbers."""
+    from tests.fakes import HashEmbeddings
+
+    return HashEmbeddings()
+
+
+def rss_mib() -> dict[str, float]:
+    """This process's resident memory now and at its peak, in MiB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return {k: round(int(fields[key].split()[0]) / 1024, 1) for k, key in (("now", "VmRSS"), ("peak", "VmHWM"))}
+
+
+# --- grow: real articles ------------------------------------------------------------------------
+
+
+def grow(idx: Index, corpus: Corpus, target: int | None, log: Log, group_min: int = GROUP_MIN) -> None:
+    """Ingest shards in order until the index holds ``target`` chunks (None: every shard)."""
+    done = set(idx.catalog.paths())
+    todo = [s for s in corpus.shards if s.path not in done]
+    chars_done = sum(s.chars for s in corpus.shards if s.path in done)
+    while todo and (target is None or idx.store.count() < target):
+        stored = idx.store.count()
+        per_chunk = chars_done / stored if stored else 300.0
+        budget = max(group_min, stored // 4)  # each call's fixed costs grow with the index
+        if target is not None:
+            budget = min(budget, target - stored)
+        group, chars = [], 0
+        while todo and (not group or chars / per_chunk < budget):
+            group.append(todo.pop(0))
+            chars += group[-1].chars
+        started = time.perf_counter()
+        report = idx.ingest([Path(s.path) for s in group])
+        seconds = time.perf_counter() - started
+        chars_done += chars
+        log({"shards": len(group), "articles": sum(s.articles for s in group), "chunks_embedded": report.chunks_embedded,
+             "seconds": round(seconds, 2), "chunks": idx.store.count()})  # fmt: skip
+
+
+# --- copies: more chunks without the corpus to make them -----------------------------------------
+
+
+def add_copies(idx: Index, target: int, log: Log) -> None:
+    """Copy real articles (catalog entries, chunks with their stored vectors) under new ids until
+    the index holds ``target`` chunks, then bring BM25 up to date."""
+    real = _real_doc_ids(idx)
+    if not real:
+        raise SystemExit("no real articles to copy: run the real parts first")
+    minhashes = {k: v for k, (_, v) in idx.catalog.minhashes().items() if COPY_MARK not in k}
+    done = set(idx.catalog.paths())
+    for round_ in count(1):
+        for start in range(0, len(real), COPY_BATCH):
+            if idx.store.count() >= target:
+                return _bring_bm25_up_to_date(idx, log)
+            path = f"{COPY_ROOT}/{round_}/{start // COPY_BATCH:05d}"
+            if path not in done:
+                _copy_batch(idx, real[start : start + COPY_BATCH], round_, path, minhashes, log)
+
+
+def _real_doc_ids(idx: Index) -> list[str]:
+    paths = [p for p in idx.catalog.paths() if not p.startswith(COPY_ROOT)]
+    return sorted(doc_id for p in paths for doc_id in idx.catalog.file_doc_ids(p))
+
+
+def _copy_batch(idx: Index, doc_ids: list[str], round_: int, path: str, minhashes: dict, log: Log) -> None:
+    """Chunks first, then the catalog, as ingest does: a copy killed half way is redone whole."""
+    started = time.perf_counter()
+    renamed = {d: f"{d}{COPY_MARK}{round_}" for d in doc_ids}
+    pairs = idx.store.vectors_of(doc_ids)
+    idx.store.add_embedded(
+        [(replace(c, doc_id=renamed[c.doc_id], canonical_doc_id=None, path=path), v) for c, v in pairs]
+    )
+    docs = []
+    for doc_id in doc_ids:
+        doc = idx.catalog.document(doc_id)
+        meta = {**doc.metadata, "doc_id": renamed[doc_id], "canonical_doc_id": None, "path": path}
+        docs.append(Document(page_content=doc.page_content, metadata=meta))
+    idx.catalog.replace_file(path, "copy", path, docs, [minhashes[d] for d in doc_ids])
+    log({"articles": len(docs), "chunks_copied": len(pairs), "seconds": round(time.perf_counter() - started, 2),
+         "chunks": idx.store.count()})  # fmt: skip
+
+
+def _bring_bm25_up_to_date(idx: Index, log: Log) -> None:
+    started = time.perf_counter()
+    if not idx.store.bm25_in_step():
+        idx.store.rebuild_bm25()
+    log({"bm25_seconds": round(time.perf_counter() - started, 2), "chunks": idx.store.count()})
+
+
+# --- serve: a fresh process answers the sample questions -----------------------------------------
+
+
+def serve(settings: Settings, corpus: Corpus, embeddings: Embeddings | None, profile: int) -> dict:
+    """RSS and warm latency of a process that opens the index and answers the sample questions."""
+    questions = list(read_jsonl(corpus.questions_path))
+    memory = {"started": rss_mib()["now"]}
+    with open_assistant(settings, embeddings=embeddings) as (idx, chain):
+        memory["opened"] = rss_mib()["now"]
+        for q in read_jsonl(corpus.warmup_path):  # model, jieba, BM25 and HNSW loaded; caches warm
+            chain.ask(q["question"])
+        memory["warm"] = rss_mib()["now"]
+        rows = [_timed(chain, q) for q in questions]
+        memory["steady"], memory["peak"] = rss_mib().values()
+        result = {"chunks": idx.store.count(), "questions": len(rows), "rss_mib": memory, **_summary(rows)}
+        if profile:
+            asked = questions[:profile]
+            result["profile"] = _profile(lambda: [chain.ask(q["question"]) for q in asked], len(asked))
+    return result
+
+
+def _timed(chain, question: dict) -> dict:
+    answer = chain.ask(question["question"])
+    retrieve, total = answer.timings_ms["retrieve"], answer.timings_ms["total"]
+    cited = {c.doc_id.split(COPY_MARK)[0] for c in answer.citations or answer.nearest}
+    return {"retrieve": retrieve, "answer": total - retrieve, "total": total, "refused": answer.refused,
+            "relevant_cited": bool(cited & set(question["doc_ids"]))}  # fmt: skip
+
+
+def _summary(rows: list[dict]) -> dict:
+    out = {}
+    for key in ("retrieve", "answer", "total"):
+        values = [r[key] for r in rows]
+        out[f"{key}_ms"] = {"p50": round(statistics.median(values), 1), "p95": round(_p95(values), 1)}
+    out["answered"] = round(sum(not r["refused"] for r in rows) / len(rows), 3)
+    out["relevant_cited"] = round(sum(r["relevant_cited"] for r in rows) / len(rows), 3)
+    return out
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
+
+
+def _profile(work: Callable[[], object], repeats: int, rows: int = 25) -> dict:
+    """Where the time of ``work`` goes (cProfile), per repeat: the functions with most cumulative and own time."""
+    profiler = cProfile.Profile()
+    profiler.runcall(work)
+    stats = pstats.Stats(profiler).stats
+
+    def top(column: int) -> list[str]:
+        ranked = sorted(stats.items(), key=lambda kv: -kv[1][column])[:rows]
+        return [f"{v[3] / repeats * 1000:8.1f} ms cum {v[2] / repeats * 1000:8.1f} ms own  "
+                f"{pstats.func_std_string(k)}" for k, v in ranked]  # fmt: skip
+
+    return {"repeats": repeats, "by_cumulative": top(3), "by_own_time": top(2)}
+
+
+# --- add-one: one new article into the index as it is ---------------------------------------------
+
+
+def add_one(settings: Settings, probes: list[str], embeddings: Embeddings | None, profile: bool) -> dict:
+    """Time ``Index.ingest`` of one held-out article, end to end, with the model already loaded;
+    with ``profile``, then add another one under cProfile."""
+    with open_index(settings, embeddings) as idx:
+        known = set(idx.catalog.paths())
+        unused = [Path(p) for p in probes if p not in known]  # an earlier, killed try used its probe
+        idx.store.search_dense("预热", 1)  # loads the model: a running server has it loaded
+        before = idx.store.count()
+        started = time.perf_counter()
+        report = idx.ingest(unused[:1])
+        seconds = time.perf_counter() - started
+        result = {"probe": str(unused[0]), "chunks_before": before, "chunks_added": report.chunks,
+                  "seconds": round(seconds, 2), "rss_mib": rss_mib()}  # fmt: skip
+        if profile:
+            result["profile"] = _profile(lambda: idx.ingest(unused[1:2]), 1)
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("stage", choices=("grow", "copies", "serve", "add-one"))
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--backend", required=True)
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--target", type=int, help="chunks to reach (grow: none means every shard)")
+    parser.add_argument("--log", type=Path, help="grow/copies: one JSON line per step is appended here")
+    parser.add_argument("--profile", type=int, default=0, help="serve: questions asked again under cProfile; "
+                        "add-one: another article added under cProfile")  # fmt: skip
+    parser.add_argument("--fake-embedding", action="store_true")
+    args = parser.parse_args()
+    settings = scale_settings(args.data_dir, args.backend)
+    embeddings = fake_embeddings() if args.fake_embedding else None
+    corpus = load_corpus(args.corpus)
+    print(json.dumps(_run(args, settings, corpus, embeddings)))
+
+
+def _run(args: argparse.Namespace, settings: Settings, corpus: Corpus, embeddings: Embeddings | None) -> dict:
+    if args.stage == "serve":
+        return serve(settings, corpus, embeddings, args.profile)
+    if args.stage == "add-one":
+        return add_one(settings, corpus.probes, embeddings, bool(args.profile))
+    with open_index(settings, embeddings) as idx:
+        log = _appender(args.log)
+        if args.stage == "grow":
+            grow(idx, corpus, args.target, log)
+        else:
+            add_copies(idx, args.target, log)
+        return {"chunks": idx.store.count()}
+
+
+def _appender(path: Path) -> Log:
+    def log(row: dict) -> None:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    return log
+
+
+if __name__ == "__main__":
+    main()
