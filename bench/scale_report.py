@@ -13,7 +13,7 @@ TARGETS = (
 HEADER = (
     "| backend | part | chunks | this part's ingest: chunks, chunks/s | disk MiB: Chroma / BM25 / catalog | "
     "serving RSS MiB: warm / steady / peak | add one article s | retrieve p50 / p95 ms | answer p50 / p95 ms | "
-    "total p50 / p95 ms | answered / relevant cited |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    "total p50 / p95 ms | answered / relevant cited | load avg (asking) |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -42,6 +42,7 @@ def _row(r: dict) -> str:
         add,
         *(f"{serve[k]['p50']} / {serve[k]['p95']}" for k in ("retrieve_ms", "answer_ms", "total_ms")),
         f"{serve['answered']:.0%} / {serve['relevant_cited']:.0%}",
+        f"{serve['load_before']}",
     ]
     return "| " + " | ".join(cells) + " |"
 
