@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from langchain_core.documents import Document  # noqa: E402
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
-from bench.scale_corpus import Corpus, load_corpus, read_jsonl  # noqa: E402
+from bench.scale_corpus import Corpus, Shard, load_corpus, read_jsonl  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from index.service import Index, open_index  # noqa: E402
 from policyqa.factory import open_assistant  # noqa: E402
@@ -74,11 +74,21 @@ def grow(idx: Index, corpus: Corpus, target: int | None, log: Log, group_min: in
             group.append(todo.pop(0))
             chars += group[-1].chars
         started = time.perf_counter()
-        report = idx.ingest([Path(s.path) for s in group])
-        seconds = time.perf_counter() - started
+        try:
+            embedded = idx.ingest([Path(s.path) for s in group]).chunks_embedded
+        except KeyboardInterrupt:  # tally what the stopped call stored (a file cut short is redone on resume)
+            _log_group(idx, group, idx.store.count() - stored, started, log, interrupted=True)
+            raise
         chars_done += chars
-        log({"shards": len(group), "articles": sum(s.articles for s in group), "chunks_embedded": report.chunks_embedded,
-             "seconds": round(seconds, 2), "chunks": idx.store.count()})  # fmt: skip
+        _log_group(idx, group, embedded, started, log)
+
+
+def _log_group(idx: Index, group: list[Shard], embedded: int, started: float, log: Log, interrupted: bool = False) -> None:
+    stored = set(idx.catalog.paths())
+    done = [s for s in group if s.path in stored]
+    log({"shards": len(done), "articles": sum(s.articles for s in done), "chunks_embedded": embedded,
+         "seconds": round(time.perf_counter() - started, 2), "chunks": idx.store.count(),
+         **({"interrupted": True} if interrupted else {})})  # fmt: skip
 
 
 # --- copies: more chunks without the corpus to make them -----------------------------------------

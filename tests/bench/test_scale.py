@@ -85,7 +85,8 @@ def test_a_stopped_ingest_resumes_to_the_same_index(tmp_path, sources, monkeypat
         grow(idx, corpus, None, log.append, group_min=1)
         assert _stored(idx) == expected
         assert idx.store.bm25_in_step()
-    # each shard is tallied once: by the call that finished it, never by the killed one
+    # each shard is tallied once, by the call that finished it; the stopped call tallies what it stored
+    assert [r.get("interrupted", False) for r in log].count(True) == 1
     assert log[-1]["chunks"] == len(expected[0]) and sum(r["shards"] for r in log) == len(corpus.shards)
 
 
