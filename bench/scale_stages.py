@@ -14,6 +14,7 @@ import cProfile
 import json
 import os
 import pstats
+import signal
 import statistics
 import time
 from collections.abc import Callable
@@ -219,7 +220,15 @@ def add_one(settings: Settings, probes: list[str], embeddings: Embeddings | None
         return result
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # kill (TERM) stops a stage as Ctrl-C does, so a stopped ingest tallies what it stored; and
+    # INT is handled even when the shell started us in the background with it ignored.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     parser = argparse.ArgumentParser()
     parser.add_argument("stage", choices=("grow", "copies", "serve", "add-one"))
     parser.add_argument("--data-dir", type=Path, required=True)

@@ -313,7 +313,7 @@ class ChunkStore:
         if not doc_ids:
             return []
         found = self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=["metadatas", "embeddings"])
-        return [(chunk_from_metadata(m), list(v)) for m, v in zip(found["metadatas"], found["embeddings"])]
+        return [(chunk_from_metadata(m), v.tolist()) for m, v in zip(found["metadatas"], found["embeddings"])]
 
     def add_embedded(self, pairs: list[tuple[Chunk, list[float]]]) -> None:
         """Store chunks with vectors made before (copies of stored chunks): nothing is embedded."""
