@@ -79,6 +79,7 @@ def run_part(run: Run, part: str, redo: tuple[str, ...] = ()) -> dict:
             _save_state(run, state)
     result = {"part": part, "backend": run.backend, "copies": part == COPIES_PART, "fake_embedding": run.fake,
               "scale": run.scale, "commit": _commit(), "cores": os.cpu_count(),
+              "settings": {k: v for k, v in os.environ.items() if k.startswith("POLICYQA_")},
               "command": f".venv/bin/python -m bench.scale {part} --backend {run.backend}", **steps}  # fmt: skip
     _write(run, part, result)
     return result
