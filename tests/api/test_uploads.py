@@ -15,7 +15,7 @@ from policyqa.api import build_api
 from tests.conftest import make_settings
 from tests.fakes import HashEmbeddings
 from tests.webui.test_api import NEW_ARTICLE
-from webui.backend import Backend, safe_name
+from webui.backend import Backend
 
 PASSWORD = "管理员 密码"
 ADMIN = {"X-Admin-Password": quote(PASSWORD)}

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 
 from core.settings import Settings
 from index.service import open_index
@@ -76,6 +75,17 @@ def ask_until(done: Callable[[], bool], ask: Callable[[str], object], errors: li
                 errors.append(f"{question}: {type(err).__name__}: {err}")
                 continue
             answers.append((fact, answer))
+        if done():
+            return
+
+
+def list_until(done: Callable[[], bool], backend: Backend, errors: list[str]) -> None:
+    """A reader of the catalog (SQLite) while the writer changes it: the library listing."""
+    for _ in range(MAX_ROUNDS):
+        try:
+            assert backend.articles()
+        except Exception as err:  # noqa: BLE001
+            errors.append(f"listing: {type(err).__name__}: {err}")
         if done():
             return
 
@@ -158,8 +168,9 @@ def answer_beside_a_writer_process(settings: Settings, bulk: Path) -> None:
         with open_index(bm25_only, HashEmbeddings()) as idx:
             by_bm25 = build_chain(bm25_only, build_retriever(bm25_only, idx.store))
             writer = run_writer(settings, bulk, [REMOVED, bulk / "brief_00.txt"])
-            with readers(lambda: writer.poll() is not None, backend.ask, by_bm25.ask) as (errors, answers):
-                pass
+            done = lambda: writer.poll() is not None  # noqa: E731
+            with readers(done, backend.ask, by_bm25.ask) as (errors, answers):
+                list_until(done, backend, errors)
         assert writer.wait(timeout=600) == 0, writer.stderr.read()[-3000:]
         assert_answered(errors, answers, readers=2)
         assert {q: backend.ask(q).answer for q in STEADY} == fresh_answers(settings)
