@@ -15,6 +15,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import zipfile
 import zlib
@@ -189,8 +190,10 @@ def restore_backup(
         _restore_chunks(archive, store, moved)
         _restore_uploads(archive, settings.uploads_dir)
         with tempfile.TemporaryDirectory(prefix="policyqa-restore-") as scratch:
-            archive.extract(CATALOG, scratch)
-            catalog.restore_from(Path(scratch) / CATALOG)
+            try:
+                catalog.restore_from(Path(archive.extract(CATALOG, scratch)))
+            except sqlite3.DatabaseError as err:  # checksums right, contents not: the archive was made so
+                raise BadBackup(f"{archive_path}: its catalog cannot be read ({err}); the chunks stay unowned") from None
     catalog.rename_files({p: moved(p) for p in catalog.paths() if moved(p) != p})
     store.rebuild_bm25()
     summary = BackupSummary(

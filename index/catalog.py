@@ -55,7 +55,9 @@ class Catalog:
     def restore_from(self, source: Path) -> None:
         """Replace the whole catalog by the one in the file ``source``, in one step."""
         with closing(sqlite3.connect(source)) as copy:
-            copy.execute("PRAGMA quick_check").fetchone()  # a damaged file fails here, before anything is replaced
+            (verdict,) = copy.execute("PRAGMA quick_check").fetchone()  # before anything is replaced
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(f"damaged catalog: {verdict}")
             copy.backup(self._db)
         self._add_base_ids()
 
