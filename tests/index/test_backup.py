@@ -86,6 +86,8 @@ def test_restored_vectors_are_the_stored_ones_not_embedded_again(original, tmp_p
     with open_index(make_settings(tmp_path / "restored"), Refuses()) as idx:
         idx.restore(archive)
         assert idx.store.count() > 0
+        report = idx.ingest([ARTICLES])  # the restored catalog knows the files: nothing to embed again
+        assert report.files_unchanged == report.files == 5 and report.chunks_embedded == 0
 
 
 def test_a_library_in_the_way_is_replaced_only_with_force(original, tmp_path):
@@ -187,6 +189,7 @@ def test_a_library_on_a_chroma_server_round_trips_to_another_server(tmp_path):
         idx.restore(archive)
         assert seed_answers(idx, limit=SERVER_SEEDS) == answers
         assert not target.chroma_dir.exists()
+        assert idx.ingest([ARTICLES]).files_unchanged == 5  # the restored library takes writes
 
 
 @pytest.mark.e2e
