@@ -264,6 +264,10 @@ class ChunkStore:
         """Chunks per article, from the ids alone: their metadata would bring every passage's text along."""
         return Counter(doc_id_of(chunk_id) for page in self._pages([]) for chunk_id in page["ids"])
 
+    def vector_pages(self) -> Iterator[dict]:
+        """Every stored chunk as Chroma holds it, a page at a time: ids, vectors, embedded texts, metadata."""
+        return self._pages(["embeddings", "documents", "metadatas"])
+
     def bm25_ids(self) -> list[str]:
         """The chunk ids the BM25 index holds: equal to the stored ones when the two are in step."""
         return list(self._bm25_index().ids)
@@ -307,6 +311,14 @@ class ChunkStore:
         for i in range(0, len(docs), _PAGE):
             page = docs[i : i + _PAGE]
             self._collection.update(ids=[d.id for d in page], metadatas=[d.metadata for d in page])
+
+    def put_vectors(self, ids: list[str], vectors, texts: list[str], metadatas: list[dict]) -> None:
+        """Store chunks whose vectors were made before (a backup): nothing is embedded."""
+        self._collection.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
+
+    def clear(self) -> None:
+        """Delete every chunk: a restore replaces the library whole."""
+        self.delete({i for page in self._pages([]) for i in page["ids"]})
 
     def delete(self, chunk_ids: set[str]) -> None:
         ids = sorted(chunk_ids)
