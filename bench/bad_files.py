@@ -75,12 +75,14 @@ def main() -> None:
         huge = generate.huge_text(folder / "huge_50mb.txt", 50)
         piece = generate.huge_text(folder / f"huge_{args.slice_mb:g}mb.txt", args.slice_mb)
         line = generate.one_line(folder / generate.ONE_LINE)
+        liar = generate.lying_zip(folder / generate.LYING_ZIP)
         sample = REPO / "data" / "articles" / "000_3f0149dc5789c7e7.txt"
         cases = [
             ("one sample article (baseline)", sample, None),
             ("50 MB text, default limit", huge, None),
             (f"{args.slice_mb:g} MB text (under the limit)", piece, None),
             ("1 MB line of 党建", line, None),
+            ("DOCX whose zip claims 1.5 kB for a 300 MB document", liar, None),
         ]
         rows = []
         for name, path, env in cases:

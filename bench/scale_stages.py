@@ -30,6 +30,7 @@ from langchain_core.embeddings import Embeddings  # noqa: E402
 from bench.scale_corpus import Corpus, Shard, load_corpus, read_jsonl  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from index.service import Index, open_index  # noqa: E402
+from index.store import chunk_to_document  # noqa: E402
 from policyqa.factory import open_assistant  # noqa: E402
 
 COPY_MARK = "~"  # a copy's doc_id is the original's plus ~<round>; no real doc_id holds it
@@ -122,9 +123,9 @@ def _copy_batch(idx: Index, doc_ids: list[str], round_: int, path: str, minhashe
     started = time.perf_counter()
     renamed = {d: f"{d}{COPY_MARK}{round_}" for d in doc_ids}
     pairs = idx.store.vectors_of(doc_ids)
-    idx.store.add_embedded(
-        [(replace(c, doc_id=renamed[c.doc_id], canonical_doc_id=None, path=path), v) for c, v in pairs]
-    )
+    copies = [chunk_to_document(replace(c, doc_id=renamed[c.doc_id], canonical_doc_id=None, path=path)) for c, _ in pairs]
+    idx.store.put_vectors([d.id for d in copies], [v for _, v in pairs], [d.page_content for d in copies],
+                          [d.metadata for d in copies])  # fmt: skip
     docs = []
     for doc_id in doc_ids:
         doc = idx.catalog.document(doc_id)

@@ -48,3 +48,9 @@ class IndexBusy(PolicyQAError):
     """Another process is changing the index: ingest and removal take turns."""
 
     exit_code = 4
+
+
+class BadBackup(PolicyQAError):
+    """A backup archive that cannot be restored here: damaged, of another model, or a library in the way."""
+
+    exit_code = 2

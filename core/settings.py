@@ -123,6 +123,11 @@ class Settings(BaseSettings):
         return self.data_dir / "bm25" / self.collection
 
     @property
+    def uploads_dir(self) -> Path:
+        """Uploaded files are kept here: Gradio's temp files vanish, and `ingest --prune` drops missing files."""
+        return self.data_dir / "uploads"
+
+    @property
     def write_lock_path(self) -> Path:
         return self.data_dir / "write.lock"
 

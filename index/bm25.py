@@ -19,6 +19,7 @@ import numpy as np
 from index.text.chars import HAN
 
 _VERSION_FILE = "version.txt"
+_LOAD_TRIES = 3
 TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+(?:\.\d+)?%?")
 
 
@@ -75,13 +76,36 @@ class Bm25Index:
 
     @classmethod
     def load(cls, folder: Path) -> Bm25Index:
+        """The index saved in ``folder``; an empty one of no version when there is none.
+
+        Another process's save may swap the folder while it is read, leaving files of two
+        versions, or none: such a read is tried again, and after a few tries counts as none
+        (the store then rebuilds BM25 from the collection).
+        """
+        for _ in range(_LOAD_TRIES):
+            try:
+                before = _saved_version(folder)
+                loaded = cls._read(folder)
+                if loaded.version == before == _saved_version(folder):
+                    return loaded
+            except FileNotFoundError:  # the swap removed a file between two reads
+                continue
+        return cls([], None)
+
+    @classmethod
+    def _read(cls, folder: Path) -> Bm25Index:
         ids_file = folder / "ids.json"
         if not ids_file.exists():
             return cls([], None)
         ids = json.loads(ids_file.read_text(encoding="utf-8"))
-        version_file = folder / _VERSION_FILE
-        version = version_file.read_text(encoding="utf-8") if version_file.exists() else ""
         # Memory-mapped: a cold start reads only the pages a search touches, and processes on one
         # machine share them. A rebuild swaps the folder; a mapped old copy stays valid until dropped.
         model = bm25s.BM25.load(str(folder), mmap=True) if ids else None
-        return cls(ids, model, version)
+        return cls(ids, model, _saved_version(folder))
+
+
+def _saved_version(folder: Path) -> str:
+    try:
+        return (folder / _VERSION_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""

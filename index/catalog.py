@@ -47,6 +47,20 @@ class Catalog:
     def close(self) -> None:
         self._db.close()
 
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole catalog into the file ``target`` (SQLite's backup API)."""
+        with closing(sqlite3.connect(target)) as copy:
+            self._db.backup(copy)
+
+    def restore_from(self, source: Path) -> None:
+        """Replace the whole catalog by the one in the file ``source``, in one step."""
+        with closing(sqlite3.connect(source)) as copy:
+            (verdict,) = copy.execute("PRAGMA quick_check").fetchone()  # before anything is replaced
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(f"damaged catalog: {verdict}")
+            copy.backup(self._db)
+        self._add_base_ids()
+
     def file_hash(self, path: str) -> str | None:
         row = self._db.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
@@ -89,6 +103,15 @@ class Catalog:
             self._delete_docs_of(path)
             self._db.execute("DELETE FROM files WHERE path = ?", (path,))
         return doc_ids
+
+    def rename_files(self, renamed: dict[str, str]) -> None:
+        """Give files new paths (a restored library's uploads live in its own data dir); their articles keep their ids."""
+        with self._db:
+            for old, new in renamed.items():
+                self._db.execute("UPDATE files SET path = ? WHERE path = ?", (new, old))
+                self._db.execute(
+                    "UPDATE documents SET path = ?, metadata = json_set(metadata, '$.path', ?) WHERE path = ?", (new, new, old)
+                )
 
     def repoint_copies(self, gone: list[str]) -> dict[str, str]:
         """Hand each removed canonical article's role to its earliest stored copy; point the rest at it.

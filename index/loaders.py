@@ -6,10 +6,12 @@ report the file and go on with the rest.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,6 +22,7 @@ import docx
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 from docx.opc.exceptions import PackageNotFoundError
+from lxml import etree
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -66,6 +69,7 @@ _TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
 _PDF_JUNK = 1024
 # Refused unread: a DOCX is a zip, and a zip bomb inflates a few kB into gigabytes.
 _DOCX_MAX_UNPACKED = 256 * 1024 * 1024
+_INFLATE_BLOCK = 64 * 1024
 # A PDF text layer with more characters than this share outside the common sets is garbled (a
 # font without a Unicode map yields rare hanzi, control codes and U+FFFD), and its page is OCR'd.
 _MAX_GARBLED = 0.3
@@ -329,7 +333,7 @@ def _load_docx(path: Path, data: bytes) -> list[SourceText]:
     try:
         _check_unpacked_size(path, data)
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, ValueError, KeyError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, etree.XMLSyntaxError, ValueError, KeyError) as exc:
         raise LoadError(path, "not a valid DOCX file") from exc
     text = "\n".join(paragraph.text for paragraph in document.paragraphs)
     if not text.strip():
@@ -339,14 +343,31 @@ def _load_docx(path: Path, data: bytes) -> list[SourceText]:
 
 
 def _check_unpacked_size(path: Path, data: bytes) -> None:
-    """Refuse a zip whose members would inflate past ``_DOCX_MAX_UNPACKED``, from its directory alone.
+    """Refuse a zip whose members would inflate past ``_DOCX_MAX_UNPACKED``, or past the sizes it declares.
 
-    The sizes are the ones the zip declares; zipfile stops reading a member at its declared size.
+    zipfile hands out no more of a member than its declared size, but inflates a whole-member
+    read in one call of up to 1 GB: a zip that declares a few kB and inflates to gigabytes
+    would take that memory before being cut. So each member is inflated once here, in blocks.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-    if unpacked > _DOCX_MAX_UNPACKED:
-        raise LoadError(path, f"refused: would unpack to {unpacked / 1e6:.0f} MB (a zip bomb?)")
+        members = archive.infolist()
+        unpacked = sum(info.file_size for info in members)
+        if unpacked > _DOCX_MAX_UNPACKED:
+            raise LoadError(path, f"refused: would unpack to {unpacked / 1e6:.0f} MB (a zip bomb?)")
+        for info in members:
+            if _inflates_past_claim(archive, info):
+                raise LoadError(path, f"refused: {info.filename} inflates past the {info.file_size} bytes its zip declares")
+
+
+def _inflates_past_claim(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    probe = copy.copy(info)
+    probe.file_size += 1  # a member that yields one byte more than it declares lied about its size
+    probe.CRC = None  # which the recorded CRC cannot vouch for; docx's own read checks it
+    with archive.open(probe) as member:
+        inflated = 0
+        while block := member.read(_INFLATE_BLOCK):
+            inflated += len(block)
+    return inflated > info.file_size
 
 
 def _load_jsonl(path: Path, data: bytes) -> list[SourceText]:

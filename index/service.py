@@ -21,6 +21,7 @@ from core.settings import Settings
 
 if TYPE_CHECKING:  # the ingest machinery (loaders, cleaning, MinHash, OCR) loads only when something is written
     from index.ocr.reader import PageProgress
+    from index.backup import BackupSummary
     from index.pipeline import IngestReport
 
 
@@ -74,6 +75,20 @@ class Index:
             doc_ids, _ = forget_file(self.catalog, self.store, path)
             self.store.rebuild_bm25()
         return doc_ids
+
+    def backup(self, out: Path) -> BackupSummary:
+        """The whole library in one archive at ``out``; under the write lock, so it is one consistent state."""
+        from index.backup import write_backup
+
+        with self._writing():
+            return write_backup(self.settings, self.store, self.catalog, out)
+
+    def restore(self, archive: Path, force: bool = False) -> BackupSummary:
+        """Replace this library, which must be empty unless ``force``, by the one in a backup archive."""
+        from index.backup import restore_backup
+
+        with self._writing():
+            return restore_backup(self.settings, self.store, self.catalog, archive, force)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -264,6 +264,17 @@ class ChunkStore:
         """Chunks per article, from the ids alone: their metadata would bring every passage's text along."""
         return Counter(doc_id_of(chunk_id) for page in self._pages([]) for chunk_id in page["ids"])
 
+    def vector_pages(self) -> Iterator[dict]:
+        """Every stored chunk as Chroma holds it, a page at a time: ids, vectors, embedded texts, metadata."""
+        return self._pages(["embeddings", "documents", "metadatas"])
+
+    def vectors_of(self, doc_ids: list[str]) -> list[tuple[Chunk, list[float]]]:
+        """Every stored chunk of these articles with its stored vector."""
+        if not doc_ids:
+            return []
+        found = self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=["metadatas", "embeddings"])
+        return [(chunk_from_metadata(m), v.tolist()) for m, v in zip(found["metadatas"], found["embeddings"])]
+
     def bm25_ids(self) -> list[str]:
         """The chunk ids the BM25 index holds: equal to the stored ones when the two are in step."""
         return list(self._bm25_index().ids)
@@ -308,22 +319,13 @@ class ChunkStore:
             page = docs[i : i + _PAGE]
             self._collection.update(ids=[d.id for d in page], metadatas=[d.metadata for d in page])
 
-    def vectors_of(self, doc_ids: list[str]) -> list[tuple[Chunk, list[float]]]:
-        """Every stored chunk of these articles with its stored vector."""
-        if not doc_ids:
-            return []
-        found = self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=["metadatas", "embeddings"])
-        return [(chunk_from_metadata(m), v.tolist()) for m, v in zip(found["metadatas"], found["embeddings"])]
+    def put_vectors(self, ids: list[str], vectors, texts: list[str], metadatas: list[dict]) -> None:
+        """Store chunks whose vectors were made before (a backup): nothing is embedded."""
+        self._collection.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
 
-    def add_embedded(self, pairs: list[tuple[Chunk, list[float]]]) -> None:
-        """Store chunks with vectors made before (copies of stored chunks): nothing is embedded."""
-        for i in range(0, len(pairs), _PAGE):
-            page = pairs[i : i + _PAGE]
-            docs = [chunk_to_document(chunk) for chunk, _ in page]
-            self._collection.upsert(
-                ids=[d.id for d in docs], embeddings=[v for _, v in page],
-                documents=[d.page_content for d in docs], metadatas=[d.metadata for d in docs],
-            )  # fmt: skip
+    def clear(self) -> None:
+        """Delete every chunk: a restore replaces the library whole."""
+        self.delete({i for page in self._pages([]) for i in page["ids"]})
 
     def delete(self, chunk_ids: set[str]) -> None:
         ids = sorted(chunk_ids)

@@ -6,6 +6,7 @@ FastAPI's thread pool; errors from below become HTTP statuses here and nowhere e
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -21,7 +22,7 @@ from core.errors import BackendUnreachable, EmptyIndexError, IndexBusy, PolicyQA
 from index.search import SearchFilter
 from policyqa import openai_compat
 from rag.study import to_markdown
-from webui.backend import Backend
+from webui.backend import Backend, safe_name
 from webui.library import is_admin
 
 _bearer = HTTPBearer(auto_error=False)
@@ -123,8 +124,9 @@ def upload(files: list[UploadFile], backend: Annotated[Backend, Depends(_backend
     reports = []
     with tempfile.TemporaryDirectory(prefix="policyqa-upload-") as folder:
         for file in files:
-            path = Path(folder) / Path(file.filename or "upload.txt").name  # never a path the client chose
-            path.write_bytes(file.file.read())
+            path = Path(folder) / safe_name(file.filename or "")  # never a path the client chose
+            with path.open("wb") as kept:
+                shutil.copyfileobj(file.file, kept)  # in blocks: Starlette spooled a big upload to disk
             reports.append(backend.ingest_upload(path).to_dict())
     return reports
 

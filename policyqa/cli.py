@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("out", type=Path)
     export.set_defaults(run=_export)
 
+    backup = sub.add_parser("backup", help="write the whole library (catalog, chunks, vectors, uploads) to one archive")
+    backup.add_argument("out", type=Path, help="the archive to write, e.g. library.policyqa.zip")
+    backup.set_defaults(run=_backup)
+
+    restore = sub.add_parser("restore", help="put a library back from a backup archive (no re-embedding)")
+    restore.add_argument("archive", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace a library that is not empty")
+    restore.set_defaults(run=_restore)
+
     ask = sub.add_parser("ask", help="answer a question with cited sources")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true")
@@ -185,6 +194,24 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"{len(rows)} chunks written to {args.out}")
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from index.service import open_index
+
+    with open_index(settings) as idx:
+        summary = idx.backup(args.out)
+    print(f"{summary.describe()} -> {args.out}")
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    from index.service import open_index
+
+    with open_index(settings) as idx:
+        summary = idx.restore(args.archive, force=args.force)
+    print(f"{summary.describe()} restored into {settings.data_dir} from {args.archive}")
     return 0
 
 

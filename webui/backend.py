@@ -66,8 +66,7 @@ class Backend:
 
     @property
     def uploads_dir(self) -> Path:
-        # Uploads are copied here: Gradio's temp files vanish, and `ingest --prune` drops missing files.
-        return self.settings.data_dir / "uploads"
+        return self.settings.uploads_dir
 
     def _run(self, task: Callable[[], T]) -> T:
         return self._worker.submit(task).result()

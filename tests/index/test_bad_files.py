@@ -26,6 +26,7 @@ FAILED = {
     "encrypted.pdf": "encrypted PDF (needs a password)",
     "not_a_zip.docx": "content is text or unknown, not the zip a .docx file holds",
     generate.ZIP_BOMB: "refused: would unpack to 315 MB (a zip bomb?)",
+    generate.LYING_ZIP: "refused: word/document.xml inflates past the 1535 bytes its zip declares",
     "scripts_only.html": "no readable text in HTML",
     generate.HUGE: "too large: 50.0 MB, over the 8 MB limit",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import zipfile
 from pathlib import Path
 
 import docx
@@ -174,6 +175,18 @@ def test_docx_paragraphs_are_joined_by_newlines(tmp_path: Path) -> None:
     assert source.text == "东城街道：党建引领\n全面实施“三三三”模式。"
     assert source.title == "东城街道"
     assert source.encoding == "docx"
+
+
+def test_a_docx_whose_xml_is_broken_is_reported_as_invalid(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.docx"
+    docx.Document().save(str(whole))
+    path = tmp_path / "broken.docx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            target.writestr(item, content[: len(content) // 2] if item.filename == "word/document.xml" else content)
+    with pytest.raises(LoadError, match="broken.docx: not a valid DOCX file"):  # lxml's error is no ValueError
+        load_file(path)
 
 
 def test_jsonl_gives_one_source_per_record(tmp_path: Path) -> None:
