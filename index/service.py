@@ -39,6 +39,12 @@ class Index:
     def close(self) -> None:
         self.catalog.close()
 
+    def drop(self) -> None:
+        """Delete the collection, its BM25 files and its catalog; the index is closed."""
+        self.store.drop()
+        self.close()
+        self.settings.manifest_path.unlink(missing_ok=True)
+
     def ingest(
         self, paths: list[Path], prune: bool = False, progress: bool = False, on_page: PageProgress | None = None
     ) -> IngestReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import uuid
 from collections import Counter
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
@@ -264,6 +266,11 @@ class ChunkStore:
         """Chunks per article, from the ids alone: their metadata would bring every passage's text along."""
         return Counter(doc_id_of(chunk_id) for page in self._pages([]) for chunk_id in page["ids"])
 
+    def embedded_vectors(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(embedded text, vector) of every stored chunk: a rebuild can reuse the vectors of unchanged text."""
+        for page in self._pages(["documents", "embeddings"]):
+            yield from zip(page["documents"], page["embeddings"])
+
     def bm25_ids(self) -> list[str]:
         """The chunk ids the BM25 index holds: equal to the stored ones when the two are in step."""
         return list(self._bm25_index().ids)
@@ -312,6 +319,11 @@ class ChunkStore:
         ids = sorted(chunk_ids)
         for i in range(0, len(ids), _PAGE):
             self._vectors.delete(ids=ids[i : i + _PAGE])
+
+    def drop(self) -> None:
+        """Delete the collection and its BM25 files."""
+        self._client.delete_collection(self._collection.name)
+        shutil.rmtree(self._bm25_dir, ignore_errors=True)
 
     def set_story_ids(self, stories: dict[str, str]) -> None:
         """Re-point articles' chunks at another story: a metadata update, the vectors stay."""
