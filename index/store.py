@@ -245,9 +245,10 @@ class ChunkStore:
         return self.get(sorted(self.chunk_ids_of(doc_ids)))
 
     def chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
-        if not doc_ids:
-            return set()
-        return set(self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"])
+        found: set[str] = set()
+        for i in range(0, len(doc_ids), _PAGE):  # a 68k-article file's ids would make one huge query
+            found.update(self._vectors.get(where={"doc_id": {"$in": doc_ids[i : i + _PAGE]}}, include=[])["ids"])
+        return found
 
     def _pages(self, include: list[str]) -> Iterator[dict]:
         for offset in range(0, self.count(), _PAGE):
