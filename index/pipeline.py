@@ -234,7 +234,9 @@ class Ingestor:
             notes.append(f"{over} record(s) over the {limit / 1e6:g} MB limit skipped")
         return kept, notes
 
-    def _store_articles(self, sources: list[SourceText], base_id: str, cleaning: Counter[str], report: IngestReport) -> _Stored:
+    def _store_articles(
+        self, sources: list[SourceText], base_id: str, cleaning: Counter[str], report: IngestReport
+    ) -> _Stored:
         """Clean, link, chunk and store the articles batch by batch: each batch's chunks are stored
         (and survive a stop) before the next is read, and the bar moves as they are."""
         stored = _Stored()
@@ -255,7 +257,9 @@ class Ingestor:
         self._chunks_embedded += chunks
         self.bar.set_postfix(embedded=self._chunks_embedded, refresh=False)
 
-    def _documents(self, sources: list[SourceText], base_id: str, cleaning: Counter[str], damage: Counter[str]) -> list[Document]:
+    def _documents(
+        self, sources: list[SourceText], base_id: str, cleaning: Counter[str], damage: Counter[str]
+    ) -> list[Document]:
         docs: list[Document] = []
         for source in sources:
             built, counts = build_documents(source, base_id)

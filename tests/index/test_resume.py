@@ -24,10 +24,10 @@ def bulk(tmp_path_factory) -> Path:
     """A JSON Lines collection: the sample articles again and again, each under its own number."""
     texts = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
     path = tmp_path_factory.mktemp("bulk") / "bulk.jsonl"
-    lines = [
-        json.dumps({"doc_id": f"d{i}", "title": f"第{i}号", "text": f"第{i}号通知。\n{texts[i % len(texts)]}"}, ensure_ascii=False)
-        for i in range(RECORDS)
+    records = [
+        {"doc_id": f"d{i}", "title": f"第{i}号", "text": f"第{i}号通知。\n{texts[i % len(texts)]}"} for i in range(RECORDS)
     ]
+    lines = [json.dumps(record, ensure_ascii=False) for record in records]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -65,7 +65,7 @@ def resume(data_dir: Path, bulk: Path, clean: tuple[dict, int], stored: int) -> 
     assert state(data_dir) == clean[0]
 
 
-def test_a_bulk_ingest_stopped_by_ctrl_c_resumes_without_embedding_again(bulk, clean, tmp_path, monkeypatch) -> None:
+def test_a_bulk_ingest_stopped_by_ctrl_c_resumes_without_embedding_again(bulk, clean, tmp_path, monkeypatch):
     monkeypatch.setattr(index.pipeline, "_ARTICLE_BATCH", 8)  # several batches of articles, each stored in turn
     settings = make_settings(tmp_path, embed_batch_size=BATCH)
     stopping = CtrlC(calls=20)
@@ -73,7 +73,8 @@ def test_a_bulk_ingest_stopped_by_ctrl_c_resumes_without_embedding_again(bulk, c
         with pytest.raises(KeyboardInterrupt):
             idx.ingest([bulk])
         stored = idx.store.count()
-        assert 0 < stored == stopping.embedded < clean[1] and not idx.articles()  # the catalog has not taken the file yet
+        assert 0 < stored == stopping.embedded < clean[1]
+        assert not idx.articles()  # the catalog has not taken the file yet
     resume(tmp_path, bulk, clean, stored)
 
 
@@ -97,7 +98,7 @@ def test_a_bulk_ingest_killed_resumes_without_embedding_again(bulk, clean, tmp_p
     resume(data_dir, bulk, clean, stored)
 
 
-def test_the_bar_counts_documents_of_the_whole_run_with_rate_and_chunks_embedded(bulk, tmp_path, capsys) -> None:
+def test_the_bar_counts_the_runs_documents_with_rate_and_chunks_embedded(bulk, tmp_path, capsys) -> None:
     with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
         report = idx.ingest([bulk, ARTICLES / "000_3f0149dc5789c7e7.txt"], progress=True)
     last = capsys.readouterr().err.strip().split("\r")[-1]
