@@ -122,8 +122,8 @@ def gather(settings: Settings, name: str, shared: Path, progress: bool = False) 
     todo = [q for q in questions if _key(q) not in cached]
     info = {"questions": len(questions), "cached": len(questions) - len(todo)}
     if todo:
+        info["ingest"] = ensure_ingested(target, progress)
         with open_index(target.settings) as idx:
-            info["ingest"] = ensure_ingested(idx, target, progress)
             retriever = build_retriever(idx.settings, idx.store, "hybrid")
             elsewhere = _answer_finder(bench.docs)
             with cache_path.open("a", encoding="utf-8") as out:

@@ -57,8 +57,8 @@ def _compare(settings: Settings, name: str, model: AnswerabilityModel, shared: P
     questions = [q for q in load_questions(bench.questions) if q.answerable and q.doc_ids]
     target = target_for(settings, bench.docs)
     rr: dict[str, list[float]] = {"bm25": [], "hybrid": [], "reranked": []}
+    ensure_ingested(target)
     with open_index(target.settings) as idx:
-        ensure_ingested(idx, target)
         fused, bm25 = build_retriever(idx.settings, idx.store, "hybrid"), build_retriever(idx.settings, idx.store, "bm25")
         for q in questions:
             hits = fused.retrieve(q.question, None, DEPTH)

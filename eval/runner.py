@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
+from eval.cache import build_record, documents_folder, drop_build, record_build, replaced_builds, reusing
 from eval.paths import SAMPLE_ARTICLES
 from eval.questions import Question
 from eval.removal import library_texts, removal_questions
@@ -37,6 +39,7 @@ class Target:
     settings: Settings
     paths: tuple[Path, ...]
     only_if_empty: bool = False  # the user's own index: fill it with the sample corpus, never touch it otherwise
+    build: dict | None = None  # an eval cache build (eval.cache): what it is of
 
 
 def target_for(settings: Settings, docs: Path | None) -> Target:
@@ -45,15 +48,17 @@ def target_for(settings: Settings, docs: Path | None) -> Target:
     if docs is None:
         return Target(settings, (SAMPLE_ARTICLES,), only_if_empty=True)
     root = settings.eval_cache_dir or settings.data_dir
-    name = docs_collection(docs, settings)
-    return Target(settings.model_copy(update={"data_dir": root, "collection": name}), (_stored_copy(docs, root, name),))
+    documents = files_fingerprint(docs)
+    name = docs_collection(documents, settings)
+    stored = settings.model_copy(update={"data_dir": root, "collection": name})
+    return Target(stored, (_stored_copy(docs, root, name),), build=build_record(documents, settings))
 
 
-def docs_collection(docs: Path, settings: Settings) -> str:
-    """``bench_<hash>`` of the documents' content and the ingest code and settings: a collection
+def docs_collection(documents: str, settings: Settings) -> str:
+    """``bench_<hash>`` of the documents' fingerprint and the ingest code and settings: a collection
     is reused only when it holds exactly what ingesting the files now would store, and two files
     with the same documents (NCPQA's CI and tuning samples both hold all 599) share one."""
-    key = files_fingerprint(docs) + ingest_fingerprint(settings)
+    key = documents + ingest_fingerprint(settings)
     return f"bench_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
 
 
@@ -61,7 +66,7 @@ def _stored_copy(docs: Path, root: Path, name: str) -> Path:
     """The documents copied beside the collection they fill, under its name. The catalog knows a
     file by its path, so the same documents read from another checkout (or another sample's
     file) would otherwise be ingested again into the collection that already holds them."""
-    folder = root / "documents" / name
+    folder = documents_folder(root, name)
     copy = folder / ("documents" + docs.suffix)
     if not folder.exists():
         partial = folder.with_name(name + ".partial")  # renamed whole: a stopped run leaves no half copy
@@ -72,18 +77,32 @@ def _stored_copy(docs: Path, root: Path, name: str) -> Path:
     return copy
 
 
-def ensure_ingested(idx: Index, target: Target, progress: bool = False) -> dict:
-    """Ingest the target's files (unchanged files cost nothing); the report says what it cost."""
-    if target.only_if_empty and idx.store.count():
-        return {"skipped": "collection not empty", "chunks_total": idx.store.count()}
-    report = idx.ingest(list(target.paths), progress=progress).to_dict()
+def ensure_ingested(target: Target, progress: bool = False, embeddings: Embeddings | None = None) -> dict:
+    """Ingest the target's files (unchanged files cost nothing); the report says what it cost.
+
+    A cache build not made yet starts from the vectors of the previous builds of its documents
+    (eval.cache), which it then replaces. ``embeddings`` replaces the configured model.
+    """
+    settings, root = target.settings, target.settings.data_dir
+    earlier = replaced_builds(root, settings.collection, target.build)
+    reused = reusing(settings, earlier, embeddings) if earlier else None
+    with open_index(settings, reused or embeddings) as idx:
+        if target.only_if_empty and idx.store.count():
+            return {"skipped": "collection not empty", "chunks_total": idx.store.count()}
+        report = idx.ingest(list(target.paths), progress=progress).to_dict()
+        total = idx.store.count()
     if report["failed"]:
         raise ValueError("ingest failed: " + "; ".join(f["reason"] for f in report["failed"]))
+    if target.build:
+        record_build(root, settings.collection, target.build)
+        for name in earlier:
+            drop_build(settings, name, reused)
     return {
         "seconds": report["seconds"],
         "documents": report["documents"],
-        "chunks_embedded": report["chunks_embedded"],
-        "chunks_total": idx.store.count(),
+        "chunks_embedded": reused.embedded if reused else report["chunks_embedded"],
+        "chunks_total": total,
+        **({"refreshed_from": earlier} if earlier else {}),
     }
 
 
@@ -161,8 +180,8 @@ def run_target(
     ``removal_modes`` also ask the removal questions (eval.removal) with their gold left out."""
     progress = sys.stderr.isatty()
     runs = []
+    ingest = ensure_ingested(target, progress)
     with open_index(target.settings) as idx:
-        ingest = ensure_ingested(idx, target, progress)
         removable = removal_questions(questions, library_texts(idx, target.paths)) if removal_modes else []
         for mode in modes:
             started = time.perf_counter()

@@ -78,8 +78,8 @@ def run_tune(settings: Settings, sets: Sequence[str], out: Path = DEFAULT_OUT, s
 def _gather(settings: Settings, name: str, shared: Path) -> list[TuningQuestion]:
     bench = tuning_set(name, settings.data_dir, shared)
     target = target_for(settings, bench.docs)
+    ensure_ingested(target)
     with open_index(target.settings) as idx:
-        ensure_ingested(idx, target)
         retriever = build_retriever(idx.settings, idx.store, "hybrid")
         return [_searched(retriever, q.question, q.doc_ids) for q in load_questions(bench.questions) if q.doc_ids]
 

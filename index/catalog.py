@@ -153,6 +153,9 @@ class Catalog:
         row = self._db.execute("SELECT text, metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return Document(page_content=row[0], metadata=json.loads(row[1])) if row else None
 
+    def doc_ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT doc_id FROM documents")}
+
     def minhashes(self) -> dict[str, tuple[str, np.ndarray]]:
         """doc_id -> (canonical doc_id, MinHash values) of every stored article."""
         out = {}

@@ -40,10 +40,17 @@ class Index:
     def close(self) -> None:
         self.catalog.close()
 
+    def drop(self) -> None:
+        """Delete the collection, its BM25 files and its catalog; the index is closed."""
+        self.store.drop()
+        self.close()
+        self.settings.manifest_path.unlink(missing_ok=True)
+
     def ingest(
         self, paths: list[Path], prune: bool = False, progress: bool = False, on_page: PageProgress | None = None
     ) -> IngestReport:
-        """``progress`` shows bars on stderr (chunks embedded; pages OCR'd, one bar per scan);
+        """``progress`` shows bars on stderr (documents, a JSON Lines record or another file each, with
+        rate, ETA and chunks embedded; pages OCR'd, one bar per scan);
         ``on_page`` hears of each page OCR'd."""
         from index.pipeline import Ingestor
 
@@ -59,8 +66,8 @@ class Index:
             if on_page:
                 on_page(done, total)
 
-        with self._writing(), tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
-            return Ingestor(self.settings, self.store, self.catalog, bar.update, page_read).run(paths, prune)
+        with self._writing(), tqdm(desc="ingest", unit="doc", disable=not progress) as bar:
+            return Ingestor(self.settings, self.store, self.catalog, bar, page_read).run(paths, prune)
 
     def remove_file(self, path: str) -> list[str]:
         """Forget one ingested file (its catalog path): its articles and their chunks. Returns their doc_ids.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import uuid
 from collections import Counter
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
@@ -243,9 +245,10 @@ class ChunkStore:
         return self.get(sorted(self.chunk_ids_of(doc_ids)))
 
     def chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
-        if not doc_ids:
-            return set()
-        return set(self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"])
+        found: set[str] = set()
+        for i in range(0, len(doc_ids), _PAGE):  # a 68k-article file's ids would make one huge query
+            found.update(self._vectors.get(where={"doc_id": {"$in": doc_ids[i : i + _PAGE]}}, include=[])["ids"])
+        return found
 
     def _pages(self, include: list[str]) -> Iterator[dict]:
         for offset in range(0, self.count(), _PAGE):
@@ -274,6 +277,11 @@ class ChunkStore:
             return []
         found = self._vectors.get(where={"doc_id": {"$in": doc_ids}}, include=["metadatas", "embeddings"])
         return [(chunk_from_metadata(m), v.tolist()) for m, v in zip(found["metadatas"], found["embeddings"])]
+
+    def embedded_vectors(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(embedded text, vector) of every stored chunk: a rebuild can reuse the vectors of unchanged text."""
+        for page in self._pages(["documents", "embeddings"]):
+            yield from zip(page["documents"], page["embeddings"])
 
     def bm25_ids(self) -> list[str]:
         """The chunk ids the BM25 index holds: equal to the stored ones when the two are in step."""
@@ -331,6 +339,11 @@ class ChunkStore:
         ids = sorted(chunk_ids)
         for i in range(0, len(ids), _PAGE):
             self._vectors.delete(ids=ids[i : i + _PAGE])
+
+    def drop(self) -> None:
+        """Delete the collection and its BM25 files."""
+        self._client.delete_collection(self._collection.name)
+        shutil.rmtree(self._bm25_dir, ignore_errors=True)
 
     def set_story_ids(self, stories: dict[str, str]) -> None:
         """Re-point articles' chunks at another story: a metadata update, the vectors stay."""

@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--if-empty", action="store_true", help="do nothing when the index holds chunks")
     ingest.add_argument("--strict", action="store_true", help="exit 1 when any file failed or had to be repaired")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar (it shows only on a terminal anyway)")
     ingest.set_defaults(run=_ingest)
 
     export = sub.add_parser("export", help="write every stored chunk as JSON Lines")
@@ -154,7 +155,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         if args.if_empty and idx.store.count():
             print(f"index at {settings.data_dir} holds {idx.store.count()} chunks; not re-ingesting")
             return 0
-        report = idx.ingest(args.paths, prune=args.prune, progress=sys.stderr.isatty() and not args.json)
+        report = idx.ingest(args.paths, prune=args.prune, progress=sys.stderr.isatty() and not (args.json or args.quiet))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
