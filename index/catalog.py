@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from contextlib import closing
 from pathlib import Path
 
@@ -23,6 +24,7 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, text TEXT NOT NULL,
     metadata TEXT NOT NULL, minhash BLOB
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -46,6 +48,12 @@ class Catalog:
 
     def close(self) -> None:
         self._db.close()
+
+    def identity(self) -> str:
+        """This catalog's own name, made at its first use: a shared collection records the catalog it belongs to."""
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (uuid.uuid4().hex,))
+        return self._db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()[0]
 
     def file_hash(self, path: str) -> str | None:
         row = self._db.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()
