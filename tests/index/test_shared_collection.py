@@ -70,5 +70,6 @@ def test_the_cli_and_the_api_of_another_data_dir_refuse_writes(two_dirs, new_fil
         assert not any(backend.uploads_dir.glob("*"))  # the upload was not kept
         assert client.get("/api/articles").json() == []
         assert "1867人" in client.post("/api/ask", json={"question": "东华村户籍人口有多少？"}).json()["answer"]
+        assert "城中村" in client.post("/api/study", json={"topic": "城中村治理"}).json()["markdown"]
     finally:
         backend.close()
