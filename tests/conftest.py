@@ -26,6 +26,11 @@ from core.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "data" / "articles"
 CHROMA = Path(sys.executable).parent / "chroma"
+NEW_ARTICLE = """白杨村：“红色代办员”跑出便民加速度
+白杨村位于云岭县东部，全村户籍人口2400人。近年来，白杨村党支部组建“红色代办员”队伍，由党员为群众代办社保、医保等事项。
+目前，白杨村共有红色代办员17名，今年以来已为群众代办事项580件，群众满意率达到98%。
+下一步，白杨村党支部将扩大代办范围，让党建引领基层治理惠及更多群众。
+"""
 
 
 def free_port() -> int:
@@ -117,6 +122,15 @@ def articles_copy(tmp_path) -> Path:
     folder = tmp_path / "articles"
     shutil.copytree(ARTICLES, folder, ignore=shutil.ignore_patterns("*.md"))
     return folder
+
+
+@pytest.fixture
+def upload(tmp_path) -> Path:
+    """An article the sample corpus does not hold, as a file of its own."""
+    path = tmp_path / "incoming" / "白杨村.txt"
+    path.parent.mkdir()
+    path.write_text(NEW_ARTICLE, encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ from tests.fakes import HashEmbeddings
 from webui.backend import Backend
 
 PASSWORD = "admin"
-NEW_ARTICLE = "白杨村：红色代办员\n白杨村共有红色代办员17名，今年以来已为群众代办事项580件，群众满意率达到98%。\n"
 
 
 @pytest.fixture
@@ -32,21 +31,13 @@ def two_dirs(chroma_url, tmp_path, request):
     return owner, other
 
 
-@pytest.fixture
-def new_file(tmp_path):
-    path = tmp_path / "new" / "白杨村.txt"
-    path.parent.mkdir()
-    path.write_text(NEW_ARTICLE, encoding="utf-8")
-    return path
-
-
-def test_another_data_dir_answers_and_exports_but_may_not_write(two_dirs, new_file):
+def test_another_data_dir_answers_and_exports_but_may_not_write(two_dirs, upload):
     owner, other = two_dirs
     with open_index(owner, HashEmbeddings()) as idx:
         stored, rows = idx.store.count(), idx.export_rows()
     with open_index(other, HashEmbeddings()) as idx:
         with pytest.raises(IndexBusy, match=f"written from the data directory .+:{owner.data_dir}: ingest and remove there"):
-            idx.ingest([new_file])
+            idx.ingest([upload])
         with pytest.raises(IndexBusy):
             idx.remove_file(str(ARTICLES / "000_3f0149dc5789c7e7.txt"))
         assert idx.store.count() == stored  # its empty catalog deleted none of the owner's chunks
@@ -54,17 +45,17 @@ def test_another_data_dir_answers_and_exports_but_may_not_write(two_dirs, new_fi
         assert idx.export_rows() == rows
         assert idx.articles() == []  # the catalog is per data directory
     with open_index(owner, HashEmbeddings()) as idx:  # the owner, in another process or this one, goes on writing
-        assert idx.ingest([new_file]).chunks > 0 and idx.store.count() > stored
+        assert idx.ingest([upload]).chunks > 0 and idx.store.count() > stored
 
 
-def test_the_cli_and_the_api_of_another_data_dir_refuse_writes(two_dirs, new_file, monkeypatch, capsys):
+def test_the_cli_and_the_api_of_another_data_dir_refuse_writes(two_dirs, upload, monkeypatch, capsys):
     owner, other = two_dirs
-    assert main([*cli_args(monkeypatch, other), "ingest", str(new_file)]) == IndexBusy.exit_code
+    assert main([*cli_args(monkeypatch, other), "ingest", str(upload)]) == IndexBusy.exit_code
     assert capsys.readouterr().err.startswith(f"ingest: the collection {other.collection} on the Chroma server at")
     backend = Backend(other, HashEmbeddings())
     try:
         client = TestClient(build_server(backend))
-        upload = client.post("/api/articles", files={"files": (new_file.name, new_file.read_bytes())},
+        upload = client.post("/api/articles", files={"files": (upload.name, upload.read_bytes())},
                              headers={"X-Admin-Password": PASSWORD})  # fmt: skip
         assert upload.status_code == 409 and "written from the data directory" in upload.json()["detail"]
         assert not any(backend.uploads_dir.glob("*"))  # the upload was not kept
