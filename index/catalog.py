@@ -24,7 +24,6 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, text TEXT NOT NULL,
     metadata TEXT NOT NULL, minhash BLOB
 );
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -51,7 +50,8 @@ class Catalog:
 
     def identity(self) -> str:
         """This catalog's own name, made at its first use: a shared collection records the catalog it belongs to."""
-        with self._db:
+        with self._db:  # the table made here, not at open: a catalog restored from an older backup lacks it
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (uuid.uuid4().hex,))
         return self._db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()[0]
 
