@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from contextlib import closing
 from pathlib import Path
 
@@ -60,6 +61,13 @@ class Catalog:
                 raise sqlite3.DatabaseError(f"damaged catalog: {verdict}")
             copy.backup(self._db)
         self._add_base_ids()
+
+    def identity(self) -> str:
+        """This catalog's own name, made at its first use: a shared collection records the catalog it belongs to."""
+        with self._db:  # the table made here, not at open: a catalog restored from an older backup lacks it
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (uuid.uuid4().hex,))
+        return self._db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()[0]
 
     def file_hash(self, path: str) -> str | None:
         row = self._db.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()

@@ -17,7 +17,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from core.errors import ConfigError, StoreUnreachable
+from core.errors import ConfigError, IndexBusy, StoreUnreachable
 from index.bm25 import Bm25Index
 from index.embedding import LEGACY_IDENTITY, embedding_identity
 from index.search import ScoredChunk, SearchFilter
@@ -29,6 +29,7 @@ from core.settings import Settings
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
 _VERSION_KEY = "policyqa_version"  # collection metadata: which BM25 build matches the stored chunks
 IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vectors came from
+_WRITER_KEY = "policyqa_writer"  # collection metadata on a server: "<catalog identity> <host>:<data dir>" of its writer
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 _DOUBT_SEPARATOR = "\n"  # and so are its doubtful OCR lines, which a line break cannot be part of
 Progress = Callable[[int], None]
@@ -182,6 +183,7 @@ class ChunkStore:
         self._client = client
         _check_identity(settings, self._collection.metadata or {})
         self._bm25_dir = settings.bm25_dir
+        self._server = settings.chroma_url
         self._bm25: Bm25Index | None = None
         self._bm25_lock = threading.Lock()  # one thread reloads a stale BM25, the others wait for it
 
@@ -353,6 +355,26 @@ class ChunkStore:
         # modify() replaces the whole metadata: the other keys (the embedding identity) go along.
         self._collection.modify(metadata={**self._metadata(), _VERSION_KEY: bm25.version})
         self._bm25 = bm25
+
+    def claim_writer(self, catalog: str, place: str) -> None:
+        """On a server, let only the catalog that first wrote the collection write it again.
+
+        Every writer takes its own catalog for the truth (index.pipeline.reconcile), so a writer
+        with another catalog would delete the chunks of every article it does not know.
+        Embedded, the collection lives in its catalog's data dir and has no other writer.
+        """
+        if not self._server:
+            return
+        if _WRITER_KEY not in (metadata := self._metadata()):
+            self._collection.modify(metadata={**metadata, _WRITER_KEY: f"{catalog} {place}"})
+            metadata = self._metadata()  # two first writers at once: the one whose claim stayed goes on
+        owner, _, where = metadata[_WRITER_KEY].partition(" ")
+        if owner != catalog:
+            raise IndexBusy(
+                f"the collection {self._collection.name} on the Chroma server at {self._server} is written from the "
+                f"data directory {where}: ingest and remove there (this data directory answers from it, but its "
+                "catalog does not hold that collection's articles)"
+            )
 
     def version(self) -> str:
         """The collection's version, set by the last BM25 rebuild of any process: one cheap read."""
