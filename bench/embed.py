@@ -3,7 +3,7 @@ and `policyqa ingest` of the same documents next to the fastest backend's raw en
 profile of where that ingest spends its time.
 
 Candidates are the backends (`POLICYQA_EMBEDDING_BACKEND`), and e5 with fewer tokens embedded per
-chunk (`onnx-int8@128`: cut after 128 tokens), a fast tier considered and measured here only.
+chunk (`onnx-int8@128`: `POLICYQA_EMBEDDING_MAX_TOKENS=128`; `torch-bf16@128` likewise, here only).
 
 Writes bench/results/<name>.json and .md. Usage:
     .venv/bin/python -m bench.embed [--docs ../shared/benchmarks/ncpqa/docs.jsonl] [--chunks 400] [--rounds 3]
@@ -92,13 +92,9 @@ def build_candidate(name: str):
     settings = Settings(embedding_backend=backend)
     if not cut:
         return build_embeddings(settings)
+    if backend in embedding.ONNX_BACKENDS:
+        return build_embeddings(settings.model_copy(update={"embedding_max_tokens": int(cut)}))
     folder = embedding._default_folder(settings)
-    if backend == "onnx-int8":
-        from index.onnx_embeddings import OnnxEmbeddings
-        from models.onnx_export import ensure_onnx_model
-
-        return OnnxEmbeddings(ensure_onnx_model(folder, backend), folder, settings.query_prefix,
-                              settings.passage_prefix, settings.embed_batch_size, settings.embedding_threads, int(cut))  # fmt: skip
     torch = embedding._load.__wrapped__(str(folder), settings.query_prefix, settings.passage_prefix, settings.embed_batch_size)
     torch._client.max_seq_length = int(cut)  # langchain-huggingface offers no setting for it
     return Bf16Autocast(torch)
@@ -110,8 +106,9 @@ def profile_ingest(settings: Settings, docs: Path, scratch: Path, top: int = 12)
     profiler.runcall(ingest_seconds, settings, docs, scratch)
     stats = pstats.Stats(profiler).stats
     by_file: dict[str, float] = {}
-    for (file, _line, _name), (_calls, _primitive, own, _cumulative, _callers) in stats.items():
-        key = file.split("site-packages/")[-1].split(str(REPO) + "/")[-1]
+    for (file, _line, name), (_calls, _primitive, own, _cumulative, _callers) in stats.items():
+        # C functions (regex, sqlite, numpy) have no file: their own name says more.
+        key = name if file == "~" else file.split("site-packages/")[-1].split(str(REPO) + "/")[-1]
         by_file[key] = by_file.get(key, 0.0) + own
     total = sum(by_file.values())
     ranked = sorted(by_file.items(), key=lambda item: -item[1])[:top]
@@ -120,7 +117,7 @@ def profile_ingest(settings: Settings, docs: Path, scratch: Path, top: int = 12)
 
 def measure(docs: Path, texts: list[str], rounds: int, scratch: Path, candidates: list[str]) -> dict:
     models = {c: build_candidate(c) for c in candidates}
-    reference = next(c for c in candidates if "@" not in c and c != "static")
+    reference = next(c for c in candidates if c != "static")
     e5_reference = np.array(models[reference].embed_documents(texts[:64]))
     seconds: dict[str, list[float]] = {c: [] for c in candidates}
     cosine = {}

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         "exported or distilled into its folder on first use.",
     )
     embedding_threads: int = Field(2, ge=1, description="ONNX Runtime intra-op threads (torch uses every core).")
+    # Fewer tokens embedded per chunk: measured as a fast tier (bench/results/embed-static.md), not a default.
+    embedding_max_tokens: int | None = Field(
+        None, ge=8, description="ONNX backends: embed only the first N tokens of a chunk or question; unset: 512."
+    )
 
     chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
     chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")

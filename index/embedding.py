@@ -40,12 +40,16 @@ def embedding_identity(settings: Settings) -> str:
         from models.static_distill import RECIPE
 
         backend = f"{backend} {RECIPE}"
+    if settings.embedding_max_tokens is not None:
+        backend = f"{backend}@{settings.embedding_max_tokens}"
     return f"{settings.embedding_model} ({backend})"
 
 
 def build_embeddings(settings: Settings) -> Embeddings:
     """Questions get `query_prefix`, chunks `passage_prefix`; vectors are L2-normalised."""
     backend, prefixes = settings.embedding_backend, (settings.query_prefix, settings.passage_prefix)
+    if settings.embedding_max_tokens is not None and backend not in ONNX_BACKENDS:
+        raise ConfigError(f"embedding_max_tokens is for the ONNX backends, not {backend}")
     if backend == "static":
         from models.static_distill import ensure_static_model
 
@@ -55,7 +59,8 @@ def build_embeddings(settings: Settings) -> Embeddings:
 
         folder = _default_folder(settings)
         model_file = ensure_onnx_model(folder, backend)
-        return _load_onnx(model_file, folder, *prefixes, settings.embed_batch_size, settings.embedding_threads)
+        threads, cut = settings.embedding_threads, settings.embedding_max_tokens
+        return _load_onnx(model_file, folder, *prefixes, settings.embed_batch_size, threads, cut)
     default = settings.embedding_model == DEFAULT_EMBEDDING_MODEL
     model = str(ensure_default_model(settings.model_cache_dir)) if default else settings.embedding_model
     embeddings = _load(model, *prefixes, settings.embed_batch_size)
@@ -89,11 +94,11 @@ def _load(model: str, query_prefix: str, passage_prefix: str, batch_size: int) -
 
 @lru_cache(maxsize=4)
 def _load_onnx(
-    model_file: Path, folder: Path, query_prefix: str, passage_prefix: str, batch_size: int, threads: int
+    model_file: Path, folder: Path, query_prefix: str, passage_prefix: str, batch_size: int, threads: int, cut: int | None
 ) -> OnnxEmbeddings:
     from index.onnx_embeddings import OnnxEmbeddings
 
-    return OnnxEmbeddings(model_file, folder, query_prefix, passage_prefix, batch_size, threads)
+    return OnnxEmbeddings(model_file, folder, query_prefix, passage_prefix, batch_size, threads, cut)
 
 
 @lru_cache(maxsize=2)

@@ -24,7 +24,7 @@ class OnnxEmbeddings(Embeddings):
         passage_prefix: str,
         batch_size: int,
         threads: int,
-        max_tokens: int | None = None,  # None: the model's 512; bench/embed.py measures shorter cuts
+        max_tokens: int | None = None,  # None: the model's 512
     ) -> None:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

