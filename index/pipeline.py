@@ -120,7 +120,7 @@ class Ingestor:
         if prune:
             changed |= self._prune(report)
         if changed or not self.store.bm25_in_step():
-            self.store.rebuild_bm25()
+            self.store.sync_bm25()
         report.cleaning = dict(sorted(cleaning.items()))
         report.seconds = round(time.perf_counter() - started, 2)
         return report
