@@ -80,16 +80,15 @@ class Bm25Index:
             return []
         keys, repeats = np.unique(term_keys(tokens), return_counts=True)
         found = [s.postings(keys) for s in live]
-        df = np.zeros(len(keys))
-        for s, hits in zip(live, found):
-            df += [np.count_nonzero(s.live[docs]) if len(s.dead) else len(docs) for docs, _ in hits]
+        df = sum(np.bincount(which[s.live[docs]] if len(s.dead) else which, minlength=len(keys))
+                 for s, (docs, _, which) in zip(live, found))  # fmt: skip
         n = sum(s.live_count for s in live)
         average = sum(s.live_length for s in live) / n
-        weights = (repeats * np.log(1 + (n - df + 0.5) / (df + 0.5))).astype(np.float32)
+        weights = repeats * np.log(1 + (n - df + 0.5) / (df + 0.5))
         limits = [id_keys(allowed) if allowed is not None else None, id_keys(excluded)]
         best: list[tuple[float, str]] = []
-        for s, hits in zip(live, found):
-            scores = _filtered(s, _scores(s, hits, weights, average), *limits)
+        for s, postings in zip(live, found):
+            scores = _filtered(s, _scores(s, postings, weights, average), *limits)
             best += [(-float(scores[i]), s.ids[i].decode()) for i in _top(scores, k)]
         return [(cid, -negated) for negated, cid in sorted(best)[:k]]
 
@@ -131,14 +130,13 @@ def _manifest(folder: Path) -> dict | None:
     return manifest if manifest.get("format") == _FORMAT else None
 
 
-def _scores(segment: Segment, hits: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray, average: float) -> np.ndarray:
+def _scores(segment: Segment, postings: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray,
+            average: float) -> np.ndarray:  # fmt: skip
     """Each chunk's score: the sum over query terms of idf * tf / (tf + k1 * (1 - b + b * length / average))."""
-    scores = np.zeros(len(segment.ids), np.float32)
-    base, slope = np.float32(K1 * (1 - B)), np.float32(K1 * B / average)
-    for (docs, tfs), weight in zip(hits, weights):
-        if len(docs):
-            tf = tfs.astype(np.float32)
-            scores[docs] += weight * tf / (tf + base + slope * segment.lengths[docs].astype(np.float32))
+    docs, tfs, which = postings
+    tf = tfs.astype(np.float64)
+    terms = weights[which] * tf / (tf + K1 * (1 - B) + (K1 * B / average) * segment.lengths[docs])
+    scores = np.bincount(docs, weights=terms, minlength=len(segment.ids)).astype(np.float32)
     scores[segment.dead] = 0
     return scores
 

@@ -151,14 +151,17 @@ class Segment:
             return self
         return replace(self, dead=np.union1d(self.dead, gone).astype(np.uint32), dead_file="")
 
-    def postings(self, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each term key, the slots of the chunks holding it and how often each holds it."""
+    def postings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of these term keys, all in one: the chunks' slots, the term frequencies, and
+        the position in ``keys`` of each posting's term."""
         at = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
-        return [
-            (self.docs[self.starts[i] : self.starts[i + 1]], self.tfs[self.starts[i] : self.starts[i + 1]])
-            if self.terms[i] == key else (_NO_SLOTS, _NO_SLOTS)
-            for i, key in zip(at.tolist(), keys)
-        ]  # fmt: skip
+        held = np.flatnonzero(self.terms[at] == keys)
+        spans = [(int(self.starts[i]), int(self.starts[i + 1])) for i in at[held]]
+        which = np.repeat(held, [end - start for start, end in spans])
+        if not spans:
+            return _NO_SLOTS, _NO_SLOTS, which
+        docs = np.concatenate([self.docs[start:end] for start, end in spans])
+        return docs, np.concatenate([self.tfs[start:end] for start, end in spans]), which
 
     # --- files ---------------------------------------------------------------------------------
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections import Counter
 
+import bm25s
 import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
@@ -272,6 +275,38 @@ def test_a_second_store_on_the_collection_follows_a_rebuild_by_the_first(small, 
     assert other.version() != version
     assert [h.chunk.doc_id for h in search(other, "bm25", "丙镇养老服务中心", 1)] == ["c"]
     assert sorted(other.bm25_ids()) == sorted(small.bm25_ids())
+
+
+def test_a_sync_takes_in_the_changed_chunks_without_reading_the_collection(small, monkeypatch):
+    def whole_collection(*args):
+        raise AssertionError("read every stored chunk")
+
+    monkeypatch.setattr(ChunkStore, "_pages", whole_collection)
+    small.add([chunk("c", "丙镇建成智慧养老服务中心，床位120张。"), chunk("b", "乙社区改为设立9个网格。", start=40)])
+    small.delete({c.chunk_id for c in small.chunks_of(["a"])})
+    assert not small.bm25_in_step()
+    small.sync_bm25()
+    assert small.bm25_in_step()
+    assert [h.chunk.doc_id for h in search(small, "bm25", "丙镇养老服务中心", 1)] == ["c"]
+    assert {h.chunk.doc_id for h in search(small, "bm25", "甲村户籍人口网格", 5)} == {"b"}
+    monkeypatch.undo()
+    assert sorted(small.bm25_ids()) == sorted(c.chunk_id for c in small.chunks())
+
+
+def test_bm25_saved_in_the_old_bm25s_format_is_rebuilt_and_replaced(small, tmp_path):
+    folder = make_settings(tmp_path).bm25_dir
+    shutil.rmtree(folder)
+    old = bm25s.BM25()
+    old.index([["甲"]], show_progress=False)
+    old.save(str(folder), show_progress=False)  # as the store saved BM25 before segments, beside
+    (folder / "ids.json").write_text(json.dumps(["a"]), encoding="utf-8")
+    (folder / "version.txt").write_text(small.version(), encoding="utf-8")  # the version it was built for
+    reader = ChunkStore(make_settings(tmp_path), HashEmbeddings())
+    assert [h.chunk.doc_id for h in search(reader, "bm25", "乙社区网格", 1)] == ["b"]
+    assert not reader.bm25_in_step()
+    reader.sync_bm25()
+    assert reader.bm25_in_step() and not (folder / "ids.json").exists()
+    assert sorted(reader.bm25_ids()) == sorted(c.chunk_id for c in reader.chunks())
 
 
 def test_publishing_a_version_keeps_the_embedding_identity(tmp_path):
