@@ -2,7 +2,7 @@
 once written, plus the slots of the chunks deleted since (tombstones, a file of their own).
 
 Terms are 64-bit keys of the token strings (blake2b): no vocabulary of millions of Python
-strings; two of ten million terms share a key with odds of about one in 300,000. A segment's
+strings; two of ten million terms share a key with odds of about one in 400,000. A segment's
 chunks are sorted by id, so a chunk's slot is a binary search. A stored segment is one file of
 arrays, memory-mapped read-only: a process holds only the pages its searches touch.
 """
