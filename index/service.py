@@ -81,7 +81,7 @@ class Index:
         with self._writing():
             reconcile(self.catalog, self.store)
             doc_ids, _ = forget_file(self.catalog, self.store, path)
-            self.store.rebuild_bm25()
+            self.store.sync_bm25()
         return doc_ids
 
     def backup(self, out: Path) -> BackupSummary:
