@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m models.e5_convert
 	$(BIN)/python -m models.onnx_export
+	$(BIN)/python -m models.static_distill
 	touch $@
 
 run: install

@@ -4,7 +4,8 @@ processes sharing one Chroma server. Bounded: a fixed number of clients for a fi
 
 Writes bench/runs/<out>.json and .md. Usage (POLICYQA_* settings pass on to the app processes):
     .venv/bin/python bench/load.py [--clients 20] [--seconds 60] [--work DIR] [--setups one,two] [--out load]
-The sample corpus is ingested with the configured embedding model into DIR (kept for reruns).
+The sample corpus is ingested with the configured embedding model into DIR/<embedding backend> (kept
+for reruns: an index is asked with the backend it was built with).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import random
 import socket
@@ -29,10 +31,10 @@ from pathlib import Path
 import httpx
 from gradio_client import Client
 
+from bench.run import write_run
 from core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-OUT = REPO / "bench" / "runs"
 SEEDS = REPO / "eval" / "datasets" / "seeds.jsonl"
 ARTICLES = REPO / "data" / "articles"
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -62,7 +64,7 @@ class Tally:
             "error_examples": sorted(set(self.errors))[:3],
             "answers_per_s": round(len(lat) / seconds, 2),
             "p50_s": round(statistics.median(lat), 2) if lat else None,
-            "p95_s": round(lat[int(0.95 * (len(lat) - 1))], 2) if lat else None,
+            "p95_s": round(lat[math.ceil(0.95 * len(lat)) - 1], 2) if lat else None,  # nearest rank
         }
 
 
@@ -190,8 +192,8 @@ def to_markdown(result: dict) -> str:
     lines = [
         f"Load test on loopback ({result['date']}, {result['cpus']} CPUs shared with other work): "
         f"{result['clients']} clients for {result['seconds']} s asking seed questions, even-numbered through "
-        "gradio_client (`/ask`), odd through `POST /api/ask`; sample corpus, extractive backend, "
-        f"answer_workers {result['answer_workers']} per process.",
+        f"gradio_client (`/ask`), odd through `POST /api/ask`; sample corpus, {result['embedding_backend']} "
+        f"embeddings, extractive backend, answer_workers {result['answer_workers']} per process.",
         "",
         "| setup | clients | answers | errors | answers/s | p50 s | p95 s |",
         "|---|---|---|---|---|---|---|",
@@ -211,7 +213,9 @@ def main() -> None:
     parser.add_argument("--setups", type=lambda t: t.split(","), default=list(SETUPS), help="default: one,two")
     parser.add_argument("--out", default="load", help="name of the result files (default: load)")
     args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
+    settings = Settings()
+    work = args.work / settings.embedding_backend
+    work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
     env.pop("POLICYQA_CHROMA_URL", None)
     result = {
@@ -219,15 +223,13 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "clients": args.clients,
         "seconds": args.seconds,
-        "answer_workers": Settings().answer_workers,
+        "embedding_backend": settings.embedding_backend,
+        "answer_workers": settings.answer_workers,
         "setups": {
-            SETUPS[name][0]: SETUPS[name][1](args.work, env, args.clients, args.seconds) for name in args.setups
+            SETUPS[name][0]: SETUPS[name][1](work, env, args.clients, args.seconds) for name in args.setups
         },
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{args.out}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    (OUT / f"{args.out}.md").write_text(to_markdown(result), encoding="utf-8")
-    print(to_markdown(result))
+    write_run(args.out, result, to_markdown(result))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ class StoreUnreachable(PolicyQAError):
 
 
 class IndexBusy(PolicyQAError):
-    """Another process is changing the index: ingest and removal take turns."""
+    """Another process is changing the index (ingest and removal take turns), or another data
+    directory is the one that writes the shared collection."""
 
     exit_code = 4
 

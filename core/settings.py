@@ -41,12 +41,18 @@ class Settings(BaseSettings):
     # fp32's (bench/results/embed.md; int8 ONNX kept retrieval within a point but ran slower).
     # int8 answers a warm question in 0.07 s where torch takes 1.6 s on this busy 2-core machine, and
     # keeps fused retrieval within a point of fp32 (README "Embedding speed and backends").
-    embedding_backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = Field(
+    # static: a token table distilled from e5 (models/static_distill.py), for bulk libraries.
+    embedding_backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8", "static"] = Field(
         "onnx-int8",
-        description="How the model runs: torch fp32, torch under bf16 autocast, ONNX Runtime fp32 or int8 "
-        "(the ONNX ones for the default model only, exported into its folder on first use).",
+        description="How the model runs: torch fp32, torch under bf16 autocast, ONNX Runtime fp32 or int8, "
+        "or static (a token table distilled from it); the ONNX and static ones for the default model only, "
+        "exported or distilled into its folder on first use.",
     )
     embedding_threads: int = Field(2, ge=1, description="ONNX Runtime intra-op threads (torch uses every core).")
+    # Fewer tokens embedded per chunk: measured as a fast tier (bench/results/embed-static.md), not a default.
+    embedding_max_tokens: int | None = Field(
+        None, ge=8, description="ONNX backends: embed only the first N tokens of a chunk or question; unset: 512."
+    )
 
     chunk_min_chars: int = Field(200, ge=20, description="A chunk grows until it has at least this many characters.")
     chunk_max_chars: int = Field(500, ge=50, description="A chunk never grows past this, unless one sentence is longer.")

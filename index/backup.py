@@ -195,7 +195,7 @@ def restore_backup(
             except sqlite3.DatabaseError as err:  # checksums right, contents not: the archive was made so
                 raise BadBackup(f"{archive_path}: its catalog cannot be read ({err}); the chunks stay unowned") from None
     catalog.rename_files({p: moved(p) for p in catalog.paths() if moved(p) != p})
-    store.rebuild_bm25()
+    store.sync_bm25()
     summary = BackupSummary(
         str(archive_path), store.count(), len(catalog.articles()), len(catalog.paths()),
         len([n for n in manifest["sha256"] if n.startswith(UPLOADS)]), manifest["embedding"],

@@ -3,24 +3,37 @@
 Tokens are taken from the OpenCC-simplified text: every CJK character, every run of
 Latin letters or digits (so ``1867`` stays one token), and every pair of neighbouring
 tokens. Measured on the seeds, this beats word segmentation for short policy questions.
+
+Scores are bm25s's defaults, to float32 rounding: its Lucene variant, k1 1.5, b 0.75, idf
+log(1 + (N - df + 0.5) / (df + 0.5)), a query token counted as often as it is repeated, an empty
+chunk one token long. rag/answerability.py fits on the raw scores, so they must not move.
+Written here, not with a library: bm25s precomputes every score over the whole corpus and cannot
+add a chunk; tantivy can, but fixes k1 at 1.2 and quantises lengths, so its scores differ.
+Instead each change appends a segment of term frequencies (index/segments.py), deletions are
+tombstones, segments merge when too many pile up, and N, df and the average length are counted
+at query time over the live chunks, for the query's terms only.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
+from index.segments import Segment, collect, id_keys, term_keys, write_atomically
 from index.text.chars import HAN
 
-_VERSION_FILE = "version.txt"
-_LOAD_TRIES = 3
 TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+(?:\.\d+)?%?")
+K1, B = 1.5, 0.75  # bm25s's defaults, which the fitted answerability model has seen
+TIER_BITS = 3  # segments of one tier (floor(log8(live chunks))) merge once 8 of them pile up
+BATCH = 8192  # chunks per segment built: bounds the vocabulary held while building
+_MANIFEST = "segments.json"  # what the saved index is: its version and segments
+_FORMAT = 1
 
 
 def tokenize(text: str) -> list[str]:
@@ -29,83 +42,136 @@ def tokenize(text: str) -> list[str]:
     return units + [a + b for a, b in zip(units, units[1:])]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Bm25Index:
-    """A bm25s index plus the chunk ids its rows stand for, and the version of the collection
-    it was built from ("" before versions were recorded)."""
+    """Segments of chunks, searched as one index, and the version of the collection they were
+    saved for ("" when never saved)."""
 
-    ids: list[str]
-    model: bm25s.BM25 | None
+    segments: tuple[Segment, ...] = ()
     version: str = ""
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], version: str = "") -> Bm25Index:
-        if not ids:
-            return cls([], None, version)
-        model = bm25s.BM25()
-        model.index([tokenize(t) or [""] for t in texts], show_progress=False)
-        return cls(list(ids), model, version)
+    def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
+        return cls().updated((), dict(zip(ids, texts)))
+
+    def updated(self, removed: Iterable[str], added: Mapping[str, str], folder: Path | None = None) -> Bm25Index:
+        """This index without ``removed`` and with ``added`` (id -> text), which replace any earlier
+        text of those ids. New and merged segments go to ``folder`` at once when one is given
+        (memory stays bounded); the index is named there only by ``save``."""
+        keys = id_keys({*removed, *added})
+        segments = [s.without(keys) for s in self.segments]
+        items = list(added.items())
+        for i in range(0, len(items), BATCH):
+            built = Segment.build([(cid, tokenize(text) or [""]) for cid, text in items[i : i + BATCH]])
+            segments.append(built.store(folder) if folder else built)
+        return Bm25Index(tuple(_merged(segments, folder)), self.version)
+
+    def ids(self) -> list[str]:
+        return [cid.decode() for s in self.segments for cid in s.ids[s.live]]
 
     def search(
         self, query: str, k: int, allowed: set[str] | None = None, excluded: frozenset[str] = frozenset()
     ) -> list[tuple[str, float]]:
         """Best ``k`` (chunk id, score) pairs with a positive score, optionally only among
-        ``allowed`` ids, never among ``excluded`` ones."""
+        ``allowed`` ids, never among ``excluded`` ones; ties go to the smaller id."""
         tokens = tokenize(query)
-        if self.model is None or not tokens:
+        live = [s for s in self.segments if s.live_count]
+        if not tokens or not live:
             return []
-        scores = self.model.get_scores(tokens)
-        if allowed is not None:
-            scores = np.where([i in allowed for i in self.ids], scores, 0.0)
-        if excluded:
-            scores = np.where([i in excluded for i in self.ids], 0.0, scores)
-        top = np.argsort(-scores)[:k]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        keys, repeats = np.unique(term_keys(tokens), return_counts=True)
+        found = [s.postings(keys) for s in live]
+        df = sum(np.bincount(which[s.live[docs]] if len(s.dead) else which, minlength=len(keys))
+                 for s, (docs, _, which) in zip(live, found))  # fmt: skip
+        n = sum(s.live_count for s in live)
+        average = sum(s.live_length for s in live) / n
+        weights = repeats * np.log(1 + (n - df + 0.5) / (df + 0.5))
+        limits = [id_keys(allowed) if allowed is not None else None, id_keys(excluded)]
+        best: list[tuple[float, str]] = []
+        for s, postings in zip(live, found):
+            scores = _filtered(s, _scores(s, postings, weights, average), *limits)
+            best += [(-float(scores[i]), s.ids[i].decode()) for i in _top(scores, k)]
+        return [(cid, -negated) for negated, cid in sorted(best)[:k]]
 
-    def save(self, folder: Path) -> None:
-        """Write beside the old index, then swap, so a crash never leaves ids and scores out of step."""
-        staging = folder.with_name(folder.name + ".new")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        (staging / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
-        (staging / _VERSION_FILE).write_text(self.version, encoding="utf-8")
-        if self.model is not None:
-            self.model.save(str(staging), show_progress=False)
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
+    def save(self, folder: Path, version: str) -> Bm25Index:
+        """Write what is not written yet, then name it all in one atomic swap of the manifest: a
+        kill at any moment leaves the old index or the new one. Returns it memory-mapped."""
+        folder.mkdir(parents=True, exist_ok=True)
+        segments = tuple(s.store(folder) for s in self.segments)
+        manifest = {"format": _FORMAT, "version": version, "segments": [[s.name, s.dead_file] for s in segments]}
+        write_atomically(folder / _MANIFEST, json.dumps(manifest))
+        collect(folder, {_MANIFEST, *(name for s in segments for name in s.files())})
+        return Bm25Index(segments, version)
 
     @classmethod
     def load(cls, folder: Path) -> Bm25Index:
-        """The index saved in ``folder``; an empty one of no version when there is none.
-
-        Another process's save may swap the folder while it is read, leaving files of two
-        versions, or none: such a read is tried again, and after a few tries counts as none
-        (the store then rebuilds BM25 from the collection).
-        """
-        for _ in range(_LOAD_TRIES):
+        """The index saved in ``folder``; an empty one of no version when there is none (also
+        where the old single-bm25s format lies: it is rebuilt, and its files go at the next save)."""
+        for _ in range(3):
+            manifest = _manifest(folder)
+            if manifest is None:
+                break
             try:
-                before = _saved_version(folder)
-                loaded = cls._read(folder)
-                if loaded.version == before == _saved_version(folder):
-                    return loaded
-            except FileNotFoundError:  # the swap removed a file between two reads
+                return cls(tuple(Segment.read(folder, *names) for names in manifest["segments"]), manifest["version"])
+            except FileNotFoundError:  # a writer saved again and collected those files: read its manifest
                 continue
-        return cls([], None)
+        return cls()
 
-    @classmethod
-    def _read(cls, folder: Path) -> Bm25Index:
-        ids_file = folder / "ids.json"
-        if not ids_file.exists():
-            return cls([], None)
-        ids = json.loads(ids_file.read_text(encoding="utf-8"))
-        # Memory-mapped: a cold start reads only the pages a search touches, and processes on one
-        # machine share them. A rebuild swaps the folder; a mapped old copy stays valid until dropped.
-        model = bm25s.BM25.load(str(folder), mmap=True) if ids else None
-        return cls(ids, model, _saved_version(folder))
+    @staticmethod
+    def saved_version(folder: Path) -> str:
+        manifest = _manifest(folder)
+        return manifest["version"] if manifest else ""
 
 
-def _saved_version(folder: Path) -> str:
+def _manifest(folder: Path) -> dict | None:
     try:
-        return (folder / _VERSION_FILE).read_text(encoding="utf-8")
+        manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return ""
+        return None
+    return manifest if manifest.get("format") == _FORMAT else None
+
+
+def _scores(segment: Segment, postings: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray,
+            average: float) -> np.ndarray:  # fmt: skip
+    """Each chunk's score: the sum over query terms of idf * tf / (tf + k1 * (1 - b + b * length / average))."""
+    docs, tfs, which = postings
+    tf = tfs.astype(np.float64)
+    terms = weights[which] * tf / (tf + K1 * (1 - B) + (K1 * B / average) * segment.lengths[docs])
+    scores = np.bincount(docs, weights=terms, minlength=len(segment.ids)).astype(np.float32)
+    scores[segment.dead] = 0
+    return scores
+
+
+def _filtered(segment: Segment, scores: np.ndarray, allowed: np.ndarray | None, excluded: np.ndarray) -> np.ndarray:
+    if allowed is not None:
+        kept = np.zeros(len(scores), bool)
+        kept[segment.slots(allowed)] = True
+        scores[~kept] = 0
+    scores[segment.slots(excluded)] = 0
+    return scores
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Slots of the ``k`` best positive scores, and of any tied with the k-th."""
+    found = np.flatnonzero(scores > 0)
+    if len(found) > k:
+        kth = np.partition(scores[found], len(found) - k)[len(found) - k]
+        found = found[scores[found] >= kth]
+    return found
+
+
+def _merged(segments: list[Segment], folder: Path | None) -> list[Segment]:
+    """Merge segments of one tier once 8 pile up, and a mostly deleted one on its own: a search
+    visits few segments, and a chunk is rewritten about log8(chunks) times over its life."""
+    segments = [s for s in segments if s.live_count]
+    while group := _to_merge(segments):
+        merged = Segment.merge(group)
+        segments = [s for s in segments if all(s is not g for g in group)] + [merged.store(folder) if folder else merged]
+    return segments
+
+
+def _to_merge(segments: list[Segment]) -> list[Segment]:
+    tiers: dict[int, list[Segment]] = defaultdict(list)
+    for s in segments:
+        tiers[(s.live_count.bit_length() - 1) // TIER_BITS].append(s)
+    full = [group for group in tiers.values() if len(group) >= 1 << TIER_BITS]
+    return full[0] if full else next(([s] for s in segments if 2 * len(s.dead) > len(s.ids)), [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from contextlib import closing
 from pathlib import Path
 
@@ -53,13 +54,30 @@ class Catalog:
             self._db.backup(copy)
 
     def restore_from(self, source: Path) -> None:
-        """Replace the whole catalog by the one in the file ``source``, in one step."""
+        """Replace the whole catalog by the one in the file ``source``, in one step.
+
+        The catalog keeps its own identity: the restore may already have claimed a shared
+        collection under it, and the source's identity belongs to another data directory.
+        """
+        own = self.identity()
         with closing(sqlite3.connect(source)) as copy:
             (verdict,) = copy.execute("PRAGMA quick_check").fetchone()  # before anything is replaced
             if verdict != "ok":
                 raise sqlite3.DatabaseError(f"damaged catalog: {verdict}")
             copy.backup(self._db)
+        self._set_identity(own, replace=True)
         self._add_base_ids()
+
+    def identity(self) -> str:
+        """This catalog's own name, made at its first use: a shared collection records the catalog it belongs to."""
+        self._set_identity(uuid.uuid4().hex, replace=False)
+        return self._db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()[0]
+
+    def _set_identity(self, identity: str, replace: bool) -> None:
+        with self._db:  # the table made here, not at open: a catalog restored from an older backup lacks it
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+            self._db.execute(f"{verb} INTO meta VALUES ('identity', ?)", (identity,))
 
     def file_hash(self, path: str) -> str | None:
         row = self._db.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()

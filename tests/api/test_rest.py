@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import PASSWORD
-from tests.webui.test_api import NEW_ARTICLE
+from tests.conftest import NEW_ARTICLE
 
 QUESTION = "东华村户籍人口有多少？"
 

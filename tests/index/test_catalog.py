@@ -51,3 +51,13 @@ def test_a_catalog_from_before_base_ids_names_each_file_after_its_stem(tmp_path)
     assert catalog.base_id("/x/report.txt") == "report" and catalog.has_base_id("report")
     catalog.replace_file("/y/other.txt", "h", "other", [_doc("other")], [np.zeros(2, dtype=np.uint64)])
     assert catalog.base_id("/y/other.txt") == "other"
+
+
+def test_a_restored_catalog_takes_the_files_but_keeps_its_own_identity(tmp_path):
+    source, target = Catalog(tmp_path / "source.sqlite"), Catalog(tmp_path / "target.sqlite")
+    source.replace_file("/a.txt", "h", "a", [_doc("a")], [np.zeros(2, dtype=np.uint64)])
+    theirs, ours = source.identity(), target.identity()
+    source.backup_to(tmp_path / "copy.sqlite")
+    target.restore_from(tmp_path / "copy.sqlite")
+    assert target.paths() == ["/a.txt"]
+    assert target.identity() == ours != theirs

@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
 from core.errors import StoreUnreachable
 from index.service import open_index
+from policyqa.cli import main
 from policyqa.factory import build_chain, build_retriever
-from tests.conftest import ARTICLES, free_port, make_settings
+from tests.conftest import ARTICLES, chroma_server, cli_args, free_port, make_settings
 from tests.fakes import HashEmbeddings
 
-CHROMA = Path(sys.executable).parent / "chroma"
 QUESTION = "东华村户籍人口有多少？"
-
-
-@contextmanager
-def chroma_server(path: Path, port: int) -> Iterator[str]:
-    """`chroma run` on 127.0.0.1:port over ``path``, until the block ends."""
-    log = path.with_suffix(".log").open("a")
-    process = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not start: {path.with_suffix('.log').read_text()[-2000:]}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def ask(settings) -> tuple[str, int]:
@@ -83,3 +49,18 @@ def test_a_process_on_another_data_dir_follows_ingests_through_the_server(tmp_pa
         assert "1867人" in answer.answer
         assert sorted(idx.store.bm25_ids()) == sorted(c.chunk_id for c in idx.store.chunks())
         assert not reader.bm25_dir.exists()  # rebuilt from the server in memory, never written here
+
+
+def test_export_gives_the_rows_of_the_embedded_store(fake_index, server_fake_index):
+    rows = server_fake_index.export_rows()
+    assert len(rows) == server_fake_index.first_report.chunks > 0 and rows == fake_index.export_rows()
+
+
+def test_policyqa_export_writes_the_same_file_in_both_modes(fake_index, server_fake_index, monkeypatch, tmp_path):
+    def export(index, out):
+        assert main([*cli_args(monkeypatch, index.settings), "export", str(out)]) == 0
+        return out.read_text(encoding="utf-8")
+
+    served = export(server_fake_index, tmp_path / "served.jsonl")
+    assert len(served.splitlines()) == server_fake_index.store.count()
+    assert served == export(fake_index, tmp_path / "embedded.jsonl")

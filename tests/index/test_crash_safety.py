@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from index.bm25 import Bm25Index
 from index.pipeline import reconcile
 from index.service import open_index
+from index.store import ChunkStore
 from tests.conftest import ARTICLES, REPO, make_settings
 from tests.fakes import HashEmbeddings
 
@@ -130,14 +130,26 @@ def test_a_removal_killed_anywhere_is_completed_by_running_it_again(worker, corp
 # The narrow windows a random kill rarely hits, each made on purpose.
 
 
-def test_an_ingest_killed_before_rebuilding_bm25_is_caught_up_by_an_unchanged_one(tmp_path, corpus) -> None:
+class Killed(BaseException):
+    """Ends a run where a kill would, past every handler."""
+
+
+def killed(*args) -> None:
+    raise Killed
+
+
+def test_an_ingest_killed_before_syncing_bm25_is_caught_up_by_an_unchanged_one(tmp_path, corpus, monkeypatch) -> None:
     with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
         idx.ingest([corpus / "001_3e734db6665a666c.txt"])
-        stale = idx.store.bm25_ids()
-        idx.ingest([corpus])
-        Bm25Index.build(stale, ["党建"] * len(stale)).save(idx.settings.bm25_dir)  # as the killed run left it
+        assert idx.store.bm25_in_step()
+        monkeypatch.setattr(ChunkStore, "sync_bm25", killed)  # the run dies where BM25 would take its chunks in
+        with pytest.raises(Killed):
+            idx.ingest([corpus])
+        monkeypatch.undo()
     with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        assert not idx.store.bm25_in_step()  # the killed run's mark says so, without reading every chunk
         assert idx.ingest([corpus]).files_unchanged == 3
+        assert idx.store.bm25_in_step()
         assert sorted(idx.store.bm25_ids()) == sorted(r["chunk_id"] for r in idx.export_rows())
 
 

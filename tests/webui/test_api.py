@@ -10,13 +10,9 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-pytestmark = pytest.mark.e2e
+from tests.conftest import NEW_ARTICLE
 
-NEW_ARTICLE = """白杨村：“红色代办员”跑出便民加速度
-白杨村位于云岭县东部，全村户籍人口2400人。近年来，白杨村党支部组建“红色代办员”队伍，由党员为群众代办社保、医保等事项。
-目前，白杨村共有红色代办员17名，今年以来已为群众代办事项580件，群众满意率达到98%。
-下一步，白杨村党支部将扩大代办范围，让党建引领基层治理惠及更多群众。
-"""
+pytestmark = pytest.mark.e2e
 
 
 def bot_text(chat: list[dict]) -> str:

@@ -11,7 +11,6 @@ from fpdf import FPDF
 
 from index.ocr.reader import PageReader
 from index.service import Index
-from tests.webui.test_api import NEW_ARTICLE
 from tests.conftest import make_settings
 from webui.backend import Backend
 from webui.events import ChatEvents, LibraryEvents
@@ -40,14 +39,6 @@ def open_backend(tmp_path):
 @pytest.fixture
 def backend(open_backend):
     return open_backend()
-
-
-@pytest.fixture
-def upload(tmp_path):
-    upload = tmp_path / "incoming" / "白杨村.txt"
-    upload.parent.mkdir()
-    upload.write_text(NEW_ARTICLE, encoding="utf-8")
-    return upload
 
 
 def test_an_upload_is_kept_indexed_shown_whole_and_removed_with_its_copy(backend, upload):

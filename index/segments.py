@@ -1,0 +1,267 @@
+"""Segments of the BM25 index: the term-frequency postings of a batch of chunks, never changed
+once written, plus the slots of the chunks deleted since (tombstones, a file of their own).
+
+Terms are 64-bit keys of the token strings (blake2b): no vocabulary of millions of Python
+strings; two of ten million terms share a key with odds of about one in 400,000. A segment's
+chunks are sorted by id, so a chunk's slot is a binary search. A stored segment is one file of
+arrays, memory-mapped read-only: a process holds only the pages its searches touch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import IO, BinaryIO
+
+import numpy as np
+
+_ARRAYS = ("ids", "lengths", "terms", "starts", "docs", "tfs")
+_NO_SLOTS = np.zeros(0, np.uint32)
+
+
+def term_keys(tokens: Iterable[str]) -> np.ndarray:
+    """The uint64 key of each token, the same in every process (``hash()`` is salted per process)."""
+    digests = b"".join(hashlib.blake2b(t.encode(), digest_size=8).digest() for t in tokens)
+    return np.frombuffer(digests, dtype="<u8")
+
+
+def id_keys(chunk_ids: Iterable[str]) -> np.ndarray:
+    """Chunk ids as a sorted array of UTF-8 bytes, the form a segment stores them in."""
+    return np.sort(np.array([i.encode() for i in chunk_ids], dtype=np.bytes_))
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    name: str
+    ids: np.ndarray  # chunk ids, UTF-8, sorted: the slot of a chunk is its position here
+    lengths: np.ndarray  # tokens per chunk, repeats counted (bm25s's document length)
+    terms: np.ndarray  # uint64 term keys, sorted
+    starts: np.ndarray  # term i's postings are docs[starts[i]:starts[i + 1]], likewise tfs
+    docs: np.ndarray  # uint32 slots
+    tfs: np.ndarray  # how often the term occurs in that chunk
+    dead: np.ndarray = field(default_factory=lambda: _NO_SLOTS)  # sorted slots of deleted chunks
+    dead_file: str = ""  # the file holding ``dead``; "" while not saved, or nothing is dead
+    stored: bool = False  # the arrays are files in the index folder
+
+    @classmethod
+    def build(cls, chunks: Sequence[tuple[str, list[str]]]) -> Segment:
+        """A segment of (chunk id, tokens) pairs with distinct ids."""
+        chunks = sorted((cid.encode(), tokens) for cid, tokens in chunks)
+        vocabulary: dict[str, int] = {}  # this batch's tokens only, dropped once the keys are made
+        term_of, tfs, distinct, lengths = [], [], [], []
+        for _, tokens in chunks:
+            counts = Counter(tokens)
+            term_of += [vocabulary.setdefault(t, len(vocabulary)) for t in counts]
+            tfs += counts.values()
+            distinct.append(len(counts))
+            lengths.append(len(tokens))
+        keys, rank = np.unique(term_keys(vocabulary), return_inverse=True)
+        posting_rank = rank[np.asarray(term_of, dtype=np.int64)]
+        order = np.argsort(posting_rank, kind="stable")  # by term, and by slot within a term
+        slots = np.repeat(np.arange(len(chunks), dtype=np.uint32), distinct)
+        tf = np.asarray(tfs, dtype=np.int64)
+        return cls(
+            name=_new_name(),
+            ids=np.array([cid for cid, _ in chunks], dtype=np.bytes_),
+            lengths=np.asarray(lengths, dtype=np.uint32),
+            terms=keys,
+            starts=_starts(np.bincount(posting_rank, minlength=len(keys))),
+            docs=slots[order],
+            tfs=tf[order].astype(np.min_scalar_type(int(tf.max(initial=0)))),
+        )
+
+    @classmethod
+    def merge(cls, parts: Sequence[Segment]) -> Segment:
+        """One segment of the live chunks of ``parts``: postings are moved, never re-tokenised or sorted."""
+        ids = np.concatenate([p.ids[p.live] for p in parts])
+        order = np.argsort(ids, kind="stable")
+        new_slot = np.empty(len(ids), np.uint32)
+        new_slot[order] = np.arange(len(ids), dtype=np.uint32)
+        terms = np.unique(np.concatenate([p.terms for p in parts]))
+        kept = [p.live_postings() for p in parts]
+        where = [np.searchsorted(terms, p.terms) for p in parts]
+        totals = sum(np.bincount(w, weights=counts, minlength=len(terms)) for w, (_, counts) in zip(where, kept))
+        totals = np.asarray(totals, dtype=np.int64)
+        present = totals > 0  # a term whose every posting was of deleted chunks goes
+        renumber = np.cumsum(present) - 1
+        starts = _starts(totals[present])
+        filled = np.zeros(int(present.sum()), np.int64)
+        docs = np.empty(int(starts[-1]), np.uint32)
+        tfs = np.empty(int(starts[-1]), np.result_type(*(p.tfs.dtype for p in parts)))
+        offset = 0
+        for part, (keep, counts), w in zip(parts, kept, where):
+            w, counts = renumber[w[counts > 0]], counts[counts > 0]  # unique targets, so += below adds each
+            slot_map = np.zeros(len(part.ids), np.uint32)
+            slot_map[part.live] = new_slot[offset : offset + part.live_count]
+            offset += part.live_count
+            # A term's postings from this part go after those of the parts before it.
+            first = starts[w] + filled[w]
+            filled[w] += counts
+            dest = np.repeat(first - _starts(counts)[:-1], counts) + np.arange(int(counts.sum()))
+            docs[dest] = slot_map[part.docs[keep]] if keep is not None else slot_map[part.docs]
+            tfs[dest] = part.tfs[keep] if keep is not None else part.tfs
+        lengths = np.concatenate([p.lengths[p.live] for p in parts])[order]
+        return cls(_new_name(), ids[order], lengths, terms[present], starts, docs, tfs)
+
+    # --- what is live ------------------------------------------------------------------------
+
+    @cached_property
+    def live(self) -> np.ndarray:
+        alive = np.ones(len(self.ids), bool)
+        alive[self.dead] = False
+        return alive
+
+    @cached_property
+    def live_count(self) -> int:
+        return len(self.ids) - len(self.dead)
+
+    @cached_property
+    def live_length(self) -> int:
+        return int(self.lengths.sum(dtype=np.int64)) - int(self.lengths[self.dead].sum(dtype=np.int64))
+
+    def live_postings(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """Which postings are of live chunks (None: all of them), and how many each term keeps."""
+        lengths = np.diff(self.starts)
+        if not len(self.dead):
+            return None, lengths
+        keep = self.live[self.docs]
+        return keep, np.add.reduceat(keep, self.starts[:-1], dtype=np.int64) if len(lengths) else lengths
+
+    def slots(self, keys: np.ndarray) -> np.ndarray:
+        """Slots of the live chunks among ``keys`` (sorted ids from ``id_keys``)."""
+        keys = keys[np.char.str_len(keys) <= self.ids.itemsize].astype(self.ids.dtype)  # longer ones are not here
+        if not len(keys) or not len(self.ids):
+            return _NO_SLOTS
+        at = np.minimum(np.searchsorted(self.ids, keys), len(self.ids) - 1)
+        found = at[self.ids[at] == keys]
+        return found[self.live[found]].astype(np.uint32)
+
+    def without(self, keys: np.ndarray) -> Segment:
+        """This segment with the chunks of these ids deleted."""
+        gone = self.slots(keys)
+        if not len(gone):
+            return self
+        return replace(self, dead=np.union1d(self.dead, gone).astype(np.uint32), dead_file="")
+
+    def postings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of these term keys, all in one: the chunks' slots, the term frequencies, and
+        the position in ``keys`` of each posting's term."""
+        at = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
+        held = np.flatnonzero(self.terms[at] == keys)
+        spans = [(int(self.starts[i]), int(self.starts[i + 1])) for i in at[held]]
+        which = np.repeat(held, [end - start for start, end in spans])
+        if not spans:
+            return _NO_SLOTS, _NO_SLOTS, which
+        docs = np.concatenate([self.docs[start:end] for start, end in spans])
+        return docs, np.concatenate([self.tfs[start:end] for start, end in spans]), which
+
+    # --- files ---------------------------------------------------------------------------------
+
+    def store(self, folder: Path) -> Segment:
+        """Write the arrays and the tombstones, where not written yet; return the segment memory-mapped
+        from there. A segment file appears under its name only whole; ``save`` makes it durable."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if not self.stored:
+            staging = folder / f"{self.name}.tmp"
+            with open(staging, "wb") as handle:
+                _write_arrays(handle, {name: getattr(self, name) for name in _ARRAYS})
+            staging.rename(folder / self.name)
+        dead_file = self.dead_file
+        if len(self.dead) and not dead_file:
+            dead_file = f"{self.name}.dead-{_new_name()}.npy"
+            with open(folder / dead_file, "wb") as handle:
+                np.save(handle, self.dead, allow_pickle=False)
+                _flush(handle)
+        return Segment.read(folder, self.name, dead_file)
+
+    @classmethod
+    def read(cls, folder: Path, name: str, dead_file: str) -> Segment:
+        dead = np.load(folder / dead_file) if dead_file else _NO_SLOTS
+        return cls(name, **_map_arrays(folder / name), dead=dead, dead_file=dead_file, stored=True)
+
+    def files(self) -> set[str]:
+        return {self.name, self.dead_file} - {""}
+
+
+def collect(folder: Path, keep: set[str]) -> None:
+    """Delete what no saved index names: merged-away segments, old tombstones, a killed write's leftovers,
+    the files of the old single-bm25s format. Processes that mapped them keep their pages until they let go."""
+    for entry in folder.iterdir():
+        if entry.name not in keep:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Make the folder's new files durable, then swap ``text`` in as ``path``: readers see the old or
+    the new file whole, and after a power cut too it names only files that were written."""
+    _sync_folder(path.parent)
+    staging = path.with_name(path.name + ".tmp")
+    with open(staging, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        _flush(handle)
+    os.replace(staging, path)
+    _sync_folder(path.parent)
+
+
+# One file per segment, so one fsync: a JSON header (each array's dtype, shape and offset) and the
+# arrays at 64-byte boundaries, mapped with np.memmap. .npy files would take six files and six fsyncs.
+_ALIGN = 64
+
+
+def _write_arrays(handle: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+    layout, offset = {}, 0
+    for name, array in arrays.items():
+        layout[name] = [array.dtype.str, array.shape[0], offset]
+        offset += -(-array.nbytes // _ALIGN) * _ALIGN
+    header = json.dumps(layout).encode()
+    start = -(-(8 + len(header)) // _ALIGN) * _ALIGN
+    handle.write(len(header).to_bytes(8, "little") + header)
+    for name, array in arrays.items():
+        handle.seek(start + layout[name][2])
+        handle.write(np.ascontiguousarray(array).tobytes())
+    handle.truncate(start + offset)
+    _flush(handle)
+
+
+def _map_arrays(path: Path) -> dict[str, np.ndarray]:
+    with open(path, "rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        layout = json.loads(handle.read(size))
+    start = -(-(8 + size) // _ALIGN) * _ALIGN
+    return {
+        name: np.memmap(path, dtype=dtype, mode="r", offset=start + offset, shape=(length,)).view(np.ndarray)
+        if length else np.zeros(0, dtype)
+        for name, (dtype, length, offset) in layout.items()
+    }  # fmt: skip
+
+
+def _flush(handle: IO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames and new files in ``folder`` survive a power cut, not only a kill."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    starts = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return starts
+
+
+def _new_name() -> str:
+    return uuid.uuid4().hex[:16]
