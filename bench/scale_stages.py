@@ -35,7 +35,7 @@ from policyqa.factory import open_assistant  # noqa: E402
 
 COPY_MARK = "~"  # a copy's doc_id is the original's plus ~<round>; no real doc_id holds it
 COPY_ROOT = "scale-copy"  # the catalog "file" each batch of copies is recorded under
-COPY_BATCH = 500  # articles copied per step
+COPY_BATCH = 1000  # articles copied per step (~2k chunks)
 GROUP_MIN = 2000  # chunks per ingest call at least: each call reconciles and brings BM25 up to date
 Log = Callable[[dict], None]
 
@@ -98,16 +98,18 @@ def _log_group(idx: Index, group: list[Shard], embedded: int, started: float, lo
 
 def add_copies(idx: Index, target: int, log: Log) -> None:
     """Copy real articles (catalog entries, chunks with their stored vectors) under new ids until
-    the index holds ``target`` chunks, then bring BM25 up to date."""
+    the index holds ``target`` chunks; BM25 takes in each batch, as an ingest would."""
     real = _real_doc_ids(idx)
     if not real:
         raise SystemExit("no real articles to copy: run the real parts first")
     minhashes = {k: v for k, (_, v) in idx.catalog.minhashes().items() if COPY_MARK not in k}
     done = set(idx.catalog.paths())
+    if not idx.store.bm25_in_step():  # a copy step was stopped before BM25 took it in
+        idx.store.sync_bm25()
     for round_ in count(1):
         for start in range(0, len(real), COPY_BATCH):
             if idx.store.count() >= target:
-                return _bring_bm25_up_to_date(idx, log)
+                return
             path = f"{COPY_ROOT}/{round_}/{start // COPY_BATCH:05d}"
             if path not in done:
                 _copy_batch(idx, real[start : start + COPY_BATCH], round_, path, minhashes, log)
@@ -132,15 +134,10 @@ def _copy_batch(idx: Index, doc_ids: list[str], round_: int, path: str, minhashe
         meta = {**doc.metadata, "doc_id": renamed[doc_id], "canonical_doc_id": None, "path": path}
         docs.append(Document(page_content=doc.page_content, metadata=meta))
     idx.catalog.replace_file(path, "copy", path, docs, [minhashes[d] for d in doc_ids])
+    synced = time.perf_counter()
+    idx.store.sync_bm25()
     log({"articles": len(docs), "chunks_copied": len(pairs), "seconds": round(time.perf_counter() - started, 2),
-         "chunks": idx.store.count()})  # fmt: skip
-
-
-def _bring_bm25_up_to_date(idx: Index, log: Log) -> None:
-    started = time.perf_counter()
-    if not idx.store.bm25_in_step():
-        idx.store.rebuild_bm25()
-    log({"bm25_seconds": round(time.perf_counter() - started, 2), "chunks": idx.store.count()})
+         "bm25_seconds": round(time.perf_counter() - synced, 2), "chunks": idx.store.count()})  # fmt: skip
 
 
 # --- serve: a fresh process answers the sample questions -----------------------------------------
