@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.run import write_run
@@ -45,10 +46,18 @@ class Run:
     profile: int = 0
     crud: Path = CRUD
     xwlb: Path = XWLB
+    copies: bool = False  # reach each size by copying the real 10k part's chunks, in a folder of its own
+
+    @property
+    def real_folder(self) -> Path:
+        return self.root / (f"fake-{self.backend}" if self.fake else self.backend)
 
     @property
     def folder(self) -> Path:
-        return self.root / (f"fake-{self.backend}" if self.fake else self.backend)
+        return self.real_folder.with_name(self.real_folder.name + "-copies") if self.copies else self.real_folder
+
+    def name(self, part: str) -> str:
+        return f"scale-{self.backend}-{part}" + ("-copies" if self.copies else "")
 
     @property
     def corpus_dir(self) -> Path:
@@ -67,6 +76,8 @@ def run_part(run: Run, part: str, redo: tuple[str, ...] = ()) -> dict:
     """Run (or finish) one part; its results, also written as JSON and folded into the Markdown table.
     The measuring steps named in ``redo`` are measured again (after a change to the code measured)."""
     load_corpus(run.corpus_dir, run.crud, run.xwlb)
+    if run.copies and not run.folder.exists():
+        _seed_copies(run)
     state = _load_state(run)
     _check_order(run, state, part)
     steps = state.setdefault(part, {})
@@ -77,16 +88,28 @@ def run_part(run: Run, part: str, redo: tuple[str, ...] = ()) -> dict:
             load = os.getloadavg()[0]
             steps[name] = {**step(run, part), "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1)}
             _save_state(run, state)
-    result = {"part": part, "backend": run.backend, "copies": part == COPIES_PART, "fake_embedding": run.fake,
+    copies = run.copies or part == COPIES_PART
+    result = {"part": part, "backend": run.backend, "copies": copies, "fake_embedding": run.fake,
               "scale": run.scale, "commit": _commit(), "cores": os.cpu_count(),
               "settings": {k: v for k, v in os.environ.items() if k.startswith("POLICYQA_")},
-              "command": f".venv/bin/python -m bench.scale {part} --backend {run.backend}", **steps}  # fmt: skip
+              "command": f".venv/bin/python -m bench.scale {part} --backend {run.backend}"
+              + (" --copies" if run.copies else ""), **steps}  # fmt: skip
     _write(run, part, result)
     return result
 
 
+def _seed_copies(run: Run) -> None:
+    """The copies' folder starts as a copy of the real folder after its 10k part."""
+    if "add_one" not in _load_state(replace(run, copies=False)).get("10k", {}):
+        raise SystemExit(f"--copies copies the real 10k part: run `python -m bench.scale 10k --backend {run.backend}` first")
+    shutil.copytree(run.real_folder, run.folder)
+    state = {"10k": _load_state(run)["10k"]}
+    _save_state(run, state)
+
+
 def _check_order(run: Run, state: dict, part: str) -> None:
-    for earlier in list(PARTS)[: list(PARTS).index(part)]:
+    earlier_parts = ["10k"] if run.copies else list(PARTS)[: list(PARTS).index(part)]
+    for earlier in earlier_parts:
         if "add_one" not in state.get(earlier, {}):
             raise SystemExit(
                 f"part {part} continues from part {earlier}: run `python -m bench.scale {earlier} --backend {run.backend}` first"
@@ -108,7 +131,7 @@ def _stage(run: Run, stage: str, *extra: str) -> dict:
 
 def _grow(run: Run, part: str) -> dict:
     log = run.folder / f"grow-{part}.jsonl"
-    stage = "copies" if part == COPIES_PART else "grow"
+    stage = "copies" if run.copies or part == COPIES_PART else "grow"
     _stage(run, stage, "--log", str(log), "--target", str(run.target(part)))
     rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
     steps = [r for r in rows if "seconds" in r]
@@ -163,7 +186,7 @@ def _commit() -> str:
 
 def _write(run: Run, part: str, result: dict) -> None:
     folder = run.results_dir
-    write_run(f"scale-{run.backend}-{part}", result, to_markdown([result]), folder)
+    write_run(run.name(part), result, to_markdown([result]), folder)
     results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("scale-*-*.json"))]
     (folder / "scale.md").write_text(to_markdown(results), encoding="utf-8")
 
@@ -176,12 +199,14 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="ask this many questions again under cProfile")
     parser.add_argument("--redo", nargs="*", choices=("disk", "serve", "add_one"), default=(),
                         help="measure these steps of the part again")  # fmt: skip
+    parser.add_argument("--copies", action="store_true",
+                        help="reach the part's size with copies of the real 10k part's chunks (latency and memory)")
     parser.add_argument("--scale", type=float, default=1.0, help="trying the harness: targets times this")
     parser.add_argument("--fake-embedding", action="store_true", help="trying the harness: the tests' hash embedding")
     parser.add_argument("--crud", type=Path, default=CRUD, help="folder of CRUD-RAG docs-*.jsonl and qa.dev.jsonl")
     parser.add_argument("--xwlb", type=Path, default=XWLB, help="folder of the CCTV news docs-*.jsonl")
     args = parser.parse_args()
-    run = Run(args.root, args.backend, args.scale, args.fake_embedding, args.profile, args.crud, args.xwlb)
+    run = Run(args.root, args.backend, args.scale, args.fake_embedding, args.profile, args.crud, args.xwlb, args.copies)
     started = time.perf_counter()
     run_part(run, args.part, tuple(args.redo))
     print(f"part {args.part} done in {time.perf_counter() - started:.0f} s")
