@@ -50,5 +50,6 @@ def _row(r: dict) -> str:
 def _target(result: dict, part: str, what: str, limit: float, unit: str, read) -> str:
     value = read(result)
     verdict = "met" if value <= limit else f"missed by {value - limit:.1f} {unit} ({value / limit:.2f}x)"
-    return f"- {result['backend']}, {what} at {part} ({result['serve']['chunks']:,} chunks): {value} {unit}, " \
+    made = "copied" if result["copies"] else "real"
+    return f"- {result['backend']}, {what} at {part} ({result['serve']['chunks']:,} chunks, {made}): {value} {unit}, " \
            f"target ≤ {limit} {unit}: {verdict}"  # fmt: skip
