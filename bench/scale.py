@@ -9,6 +9,7 @@ at any point (Ctrl-C, kill) continues where it stopped when run again:
     .venv/bin/python -m bench.scale 50k --backend static
     .venv/bin/python -m bench.scale 100k --backend static
     .venv/bin/python -m bench.scale 500k --backend static    # copies of real chunks
+    .venv/bin/python -m bench.scale 100k --backend static --copies   # 100k by copies of the 10k part
 
 The corpus shards, the index and the tallies live under --root (default /work/scale-data, outside
 the repository: the corpora may not be copied into it); results go to
