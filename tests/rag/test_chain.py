@@ -234,7 +234,7 @@ def test_an_unreachable_llm_raises_backend_unreachable_within_seconds(chain, clo
 def test_the_cli_reports_an_unreachable_llm_in_one_line_with_exit_code_3(fake_index, closed_port, monkeypatch, capsys):
     # The CLI opens the index itself: give it the hash embeddings the fake index was built with.
     monkeypatch.setattr(llm, "MAX_RETRIES", 0)  # the test above times the retries; here they only wait
-    monkeypatch.setattr(factory, "open_index", lambda settings: open_index(settings, HashEmbeddings()))
+    monkeypatch.setattr(factory, "open_index", lambda settings, embeddings=None: open_index(settings, HashEmbeddings()))
     monkeypatch.setenv("POLICYQA_OPENAI_BASE_URL", closed_port)
     data_dir = str(fake_index.settings.data_dir)
     code = cli.main(["--data-dir", data_dir, "ask", POPULATION, "--backend", "openai"])
