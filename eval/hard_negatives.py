@@ -17,7 +17,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-K1, B = 1.5, 0.75  # the usual BM25 constants (bm25s' defaults)
+from index.bm25 import B, K1  # the library's own BM25 constants
+
 DEPTH = 200  # how far down each question's ranking distractors are taken from
 
 
