@@ -1,4 +1,4 @@
-"""Near-duplicate articles (one story reposted by several sites) by MinHash LSH (datasketch).
+"""Near-duplicate articles (one story reposted by several sites) by MinHash (datasketch) and LSH (index/lsh.py).
 
 A copy keeps its own doc_id but points at one canonical article, so retrieval can
 collapse copies and an answer does not cite the same text three times.
@@ -6,12 +6,15 @@ collapse copies and an answer does not cite the same text three times.
 
 from __future__ import annotations
 
-import numpy as np
-from datasketch import MinHash, MinHashLSH
+from collections import defaultdict
 
+import numpy as np
+from datasketch import MinHash
+
+from index.catalog import Catalog
+from index.lsh import NUM_PERM
 from index.text.normalise import compact
 
-NUM_PERM = 128
 _SCHEME = "affine32"  # stored values must be read back with the scheme that made them
 _SHINGLE = 5  # 5-character shingles: short enough for reworded leads, long enough to ignore shared phrases
 
@@ -26,39 +29,45 @@ def signature(search_text: str) -> np.ndarray:
 
 
 class NearDuplicates:
-    """Finds, for a new article, the canonical article it copies, if any."""
+    """Finds, for a new article, the canonical article it copies, if any: among the stored articles
+    by the catalog's band keys, and among the articles of the file being read (the catalog takes
+    them with the whole file), which stand in for any stored versions of themselves."""
 
-    def __init__(self, known: dict[str, tuple[str, np.ndarray]], threshold: float) -> None:
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self._canonical: dict[str, str] = {}
+    def __init__(self, catalog: Catalog, threshold: float) -> None:
+        self._catalog = catalog
+        self._banding = catalog.banding
         self._threshold = threshold
-        self._sigs: dict[str, MinHash] = {}
-        for doc_id, (canonical, values) in known.items():
-            self.add(doc_id, canonical, values)
+        self._pending: dict[str, tuple[str, np.ndarray]] = {}  # doc_id -> (canonical, values)
+        self._buckets: defaultdict[tuple[int, int], set[str]] = defaultdict(set)  # band key -> pending doc_ids
 
     def add(self, doc_id: str, canonical: str, values: np.ndarray) -> None:
-        if doc_id in self._canonical:
-            self._lsh.remove(doc_id)
-        mh = MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=_SCHEME)
-        self._lsh.insert(doc_id, mh)
-        self._canonical[doc_id] = canonical
-        self._sigs[doc_id] = mh
+        if doc_id in self._pending:
+            for key in self._banding.keys(self._pending[doc_id][1]):
+                self._buckets[key].discard(doc_id)
+        self._pending[doc_id] = (canonical, values)
+        for key in self._banding.keys(values):
+            self._buckets[key].add(doc_id)
 
-    def forget(self, gone: list[str], stories: dict[str, str]) -> None:
-        """Drop removed articles, and take the new canonical of copies that pointed at them."""
-        for doc_id in gone:
-            if self._canonical.pop(doc_id, None) is not None:
-                self._lsh.remove(doc_id)
-                del self._sigs[doc_id]
-        self._canonical.update(stories)
+    def candidates(self, values: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+        """doc_id -> (canonical, values) of the articles sharing a band with ``values``: what
+        MinHashLSH.query would return over all of them."""
+        keys = self._banding.keys(values)
+        stored = self._catalog.sharing_keys(keys)
+        found = {doc_id: stored[doc_id] for doc_id in stored.keys() - self._pending.keys()}
+        found |= {doc_id: self._pending[doc_id] for key in keys for doc_id in self._buckets.get(key, ())}
+        return {doc_id: seen for doc_id, seen in found.items() if self._banding.share_a_band(values, seen[1])}
 
     def canonical_for(self, doc_id: str, values: np.ndarray) -> str | None:
         """The canonical doc_id of the most similar other article above the threshold."""
-        mh = MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=_SCHEME)
+        mh = _minhash(values)
         scored = [
-            (mh.jaccard(self._sigs[other]), other)
-            for other in self._lsh.query(mh)
-            if other != doc_id and self._canonical[other] != doc_id
+            (mh.jaccard(_minhash(other_values)), other, canonical)
+            for other, (canonical, other_values) in self.candidates(values).items()
+            if other != doc_id and canonical != doc_id
         ]
         scored = [s for s in scored if s[0] >= self._threshold]
-        return self._canonical[max(scored)[1]] if scored else None
+        return max(scored)[2] if scored else None
+
+
+def _minhash(values: np.ndarray) -> MinHash:
+    return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=_SCHEME)

@@ -80,22 +80,33 @@ def _expected_documents(path: Path) -> int:
         return 1
 
 
-def repoint_copies(catalog: Catalog, store: ChunkStore, gone: list[str]) -> dict[str, str]:
+def repoint_copies(catalog: Catalog, store: ChunkStore, gone: list[str]) -> None:
     """Keep copies of removed articles from pointing at a doc_id that no longer exists."""
-    stories = catalog.repoint_copies(gone)
-    store.set_story_ids(stories)
-    return stories
+    store.set_story_ids(catalog.repoint_copies(gone))
 
 
-def forget_file(catalog: Catalog, store: ChunkStore, path: str) -> tuple[list[str], dict[str, str]]:
-    """Drop a file's articles and chunks: its doc_ids, and the new story id of each copy re-pointed.
+def forget_file(catalog: Catalog, store: ChunkStore, path: str) -> list[str]:
+    """Drop a file's articles and chunks; returns their doc_ids.
 
     Chunks go first: killed after that, the catalog still names the file and the removal can run again.
     """
+    store.begin_write()  # before the catalog too: an article without chunks may still have copies to re-point
     doc_ids = catalog.file_doc_ids(path)
     store.delete(store.chunk_ids_of(doc_ids))
     catalog.remove_file(path)
-    return doc_ids, repoint_copies(catalog, store, doc_ids)
+    repoint_copies(catalog, store, doc_ids)
+    return doc_ids
+
+
+def reconcile_stopped(catalog: Catalog, store: ChunkStore) -> bool:
+    """``reconcile`` if a writer stopped part way; a library every writer finished is not read whole."""
+    return _stopped(store) and reconcile(catalog, store)
+
+
+def _stopped(store: ChunkStore) -> bool:
+    """A writer stopped before it finished (its pending mark stands), or BM25 lags the published
+    version: only then may chunks and catalog disagree."""
+    return not store.bm25_in_step()
 
 
 def reconcile(catalog: Catalog, store: ChunkStore) -> bool:
@@ -113,7 +124,7 @@ def reconcile(catalog: Catalog, store: ChunkStore) -> bool:
 def _repair(catalog: Catalog, store: ChunkStore) -> tuple[bool, dict[str, str]]:
     """Re-point copies and story ids as the catalog says (True if any moved), and return the
     chunks (id -> doc_id) of articles the catalog does not hold, without deleting them."""
-    stories = {doc_id: canonical for doc_id, (canonical, _) in catalog.minhashes().items()}
+    stories = catalog.stories()
     dangling = sorted({story for story in stories.values() if story not in stories})
     stories.update(catalog.repoint_copies(dangling))
     orphans: dict[str, str] = {}
@@ -145,9 +156,8 @@ class Ingestor:
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        changed, orphans = _repair(self.catalog, self.store)
+        changed, orphans = _repair(self.catalog, self.store) if _stopped(self.store) else (False, {})
         self._ocr = PageReader(self.settings, self.on_page)
-        self._dedup = NearDuplicates(self.catalog.minhashes(), self.settings.dedup_threshold)
         cleaning: Counter[str] = Counter()
         self._chunks_embedded = 0
         files = self._existing(paths, report)
@@ -174,6 +184,8 @@ class Ingestor:
 
     def _drop_unclaimed(self, orphans: dict[str, str]) -> bool:
         """Delete the chunks a stopped run left whose articles no file of this run claimed."""
+        if not orphans:
+            return False
         held = self.catalog.doc_ids()
         unclaimed = {chunk_id for chunk_id, doc_id in orphans.items() if doc_id not in held}
         self.store.delete(unclaimed)
@@ -199,6 +211,7 @@ class Ingestor:
             report.files_unchanged += 1
             report.documents += len(self.catalog.file_doc_ids(key))
             return False
+        self._dedup = NearDuplicates(self.catalog, self.settings.dedup_threshold)  # copies among this file's articles too
         base_id = self._base_id(path, key)
         sources, notes = self._sources(path)
         stored = self._store_articles(sources, base_id, cleaning, report)
@@ -210,6 +223,7 @@ class Ingestor:
         # The articles' own ids too: a stopped run may have stored chunks of a version of them this one no longer has.
         stale = self.store.chunk_ids_of(sorted({*old_ids, *(d.metadata["doc_id"] for d in docs)})) - stored.chunk_ids
         self.store.delete(stale)
+        self.store.begin_write()  # before the catalog changes, when no chunk changed (the chunk writes mark it too)
         self.catalog.replace_file(key, sha, base_id, docs, stored.signatures)
         self._forget_dropped(old_ids, docs)
         report.documents += len(docs)
@@ -274,7 +288,7 @@ class Ingestor:
     def _forget_dropped(self, old_ids: list[str], docs: list[Document]) -> None:
         """An article a changed file no longer has (x split into x#1 and x#2) may be another's canonical."""
         gone = sorted(set(old_ids) - {d.metadata["doc_id"] for d in docs})
-        self._dedup.forget(gone, repoint_copies(self.catalog, self.store, gone))
+        repoint_copies(self.catalog, self.store, gone)
 
     def _base_id(self, path: Path, key: str) -> str:
         """What the file's articles are named after: its stem, unless another file took it first.
@@ -310,6 +324,6 @@ class Ingestor:
     def _prune(self, report: IngestReport) -> bool:
         gone = [p for p in self.catalog.paths() if not Path(p).exists()]
         for path in gone:
-            self._dedup.forget(*forget_file(self.catalog, self.store, path))
+            forget_file(self.catalog, self.store, path)
         report.pruned_files = len(gone)
         return bool(gone)

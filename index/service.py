@@ -36,7 +36,7 @@ class Index:
         if embeddings is None:
             embeddings = lazy_embeddings(lambda: build_embeddings(settings))
         self.store = ChunkStore(settings, embeddings)
-        self.catalog = Catalog(settings.manifest_path)
+        self.catalog = Catalog(settings.manifest_path, settings.dedup_threshold)
 
     def close(self) -> None:
         self.catalog.close()
@@ -76,11 +76,11 @@ class Index:
         Copies of those articles are re-pointed at one that remains. A removal killed part way
         is finished by the next removal or ingest.
         """
-        from index.pipeline import forget_file, reconcile
+        from index.pipeline import forget_file, reconcile_stopped
 
         with self._writing():
-            reconcile(self.catalog, self.store)
-            doc_ids, _ = forget_file(self.catalog, self.store, path)
+            reconcile_stopped(self.catalog, self.store)
+            doc_ids = forget_file(self.catalog, self.store, path)
             self.store.sync_bm25()
         return doc_ids
 

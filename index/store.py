@@ -30,7 +30,7 @@ from core.settings import Settings
 
 _PAGE = 5000  # rows per Chroma get(): bounded memory on large collections
 _VERSION_KEY = "policyqa_version"  # collection metadata: which BM25 build matches the stored chunks
-_PENDING_KEY = "policyqa_bm25_pending"  # collection metadata: "1" while a writer changes chunks BM25 has not taken in
+_PENDING_KEY = "policyqa_bm25_pending"  # collection metadata: "1" from a writer's first change to its sync_bm25
 IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vectors came from
 _WRITER_KEY = "policyqa_writer"  # collection metadata on a server: "<catalog identity> <host>:<data dir>" of its writer
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
@@ -190,6 +190,7 @@ class ChunkStore:
         self._bm25: Bm25Index | None = None
         self._bm25_lock = threading.Lock()  # one thread reloads a stale BM25, the others wait for it
         self._changed: set[str] = set()  # ids added or deleted since BM25 last took changes in
+        self._writing = False  # this process has seen to the pending mark since BM25 last took changes in
         self._marked = False  # this process set the pending mark, over a BM25 in step with Chroma
 
     def count(self) -> int:
@@ -331,6 +332,8 @@ class ChunkStore:
         return len(embed)
 
     def _refresh(self, docs: list[Document]) -> None:
+        if docs:
+            self.begin_write()
         for i in range(0, len(docs), _PAGE):
             page = docs[i : i + _PAGE]
             self._collection.update(ids=[d.id for d in page], metadatas=[d.metadata for d in page])
@@ -357,21 +360,32 @@ class ChunkStore:
 
     def set_story_ids(self, stories: dict[str, str]) -> None:
         """Re-point articles' chunks at another story: a metadata update, the vectors stay."""
+        if stories:
+            self.begin_write()
         for doc_id, story in stories.items():
             ids = sorted(self.chunk_ids_of([doc_id]))
             if ids:  # Chroma rejects an empty id list
                 self._collection.update(ids=ids, metadatas=[{"canonical_doc_id": story}] * len(ids))
 
     def _changing(self, chunk_ids: Iterable[str]) -> None:
-        """Note chunks about to change in Chroma, after marking the collection on the first: a writer
-        killed before BM25 takes them in leaves the mark, and the next sync rebuilds BM25 whole."""
+        """Note chunks about to change in Chroma, for BM25 to take in."""
         ids = set(chunk_ids)
-        if ids and not self._changed:
-            metadata = self._metadata()
-            if not metadata.get(_PENDING_KEY):
-                self._collection.modify(metadata={**metadata, _PENDING_KEY: "1"})
-                self._marked = True
+        if ids:
+            self.begin_write()
         self._changed |= ids
+
+    def begin_write(self) -> None:
+        """Mark the collection before this process first changes the library (any chunk write, and
+        the catalog, whose changes the caller marks with this): a writer stopped before sync_bm25
+        leaves the mark, so the next run repairs chunks against the catalog and rebuilds BM25 whole,
+        and a library whose writers all finished is neither read whole nor rebuilt."""
+        if self._writing:
+            return
+        metadata = self._metadata()
+        if not metadata.get(_PENDING_KEY):
+            self._collection.modify(metadata={**metadata, _PENDING_KEY: "1"})
+            self._marked = True
+        self._writing = True
 
     def sync_bm25(self) -> None:
         """Bring BM25 in step with Chroma and publish it as the collection's new version: every
@@ -389,7 +403,7 @@ class ChunkStore:
         bm25 = bm25.save(self._bm25_dir, uuid.uuid4().hex)  # before publishing: processes sharing this data_dir find it
         # modify() replaces the whole metadata: the other keys (the embedding identity) go along.
         self._collection.modify(metadata={**self._metadata(), _VERSION_KEY: bm25.version, _PENDING_KEY: ""})
-        self._bm25, self._changed, self._marked = bm25, set(), False
+        self._bm25, self._changed, self._writing, self._marked = bm25, set(), False, False
 
     def claim_writer(self, catalog: str, place: str) -> None:
         """On a server, let only the catalog that first wrote the collection write it again.
@@ -421,7 +435,7 @@ class ChunkStore:
 
     def bm25_in_step(self) -> bool:
         """The saved BM25 holds the stored chunks: it is of the published version, and no writer has
-        changed chunks since (one killed before syncing leaves the pending mark). Two cheap reads."""
+        begun changing the library since (one stopped before syncing leaves the pending mark). Two cheap reads."""
         metadata = self._metadata()
         published = metadata.get(_VERSION_KEY, "")
         return bool(published) and not metadata.get(_PENDING_KEY) and Bm25Index.saved_version(self._bm25_dir) == published

@@ -12,7 +12,7 @@ def _doc(doc_id: str, text: str = "正文。") -> Document:
 
 
 def test_replacing_a_file_swaps_its_documents(tmp_path):
-    catalog = Catalog(tmp_path / "c.sqlite")
+    catalog = Catalog(tmp_path / "c.sqlite", 0.8)
     sig = np.arange(4, dtype=np.uint64)
     catalog.replace_file("/a.txt", "h1", "a", [_doc("a#1"), _doc("a#2")], [sig, sig])
     catalog.replace_file("/a.txt", "h2", "a", [_doc("a")], [sig])
@@ -23,14 +23,14 @@ def test_replacing_a_file_swaps_its_documents(tmp_path):
 
 
 def test_removing_a_file_returns_its_doc_ids_and_forgets_it(tmp_path):
-    catalog = Catalog(tmp_path / "c.sqlite")
+    catalog = Catalog(tmp_path / "c.sqlite", 0.8)
     catalog.replace_file("/a.txt", "h", "a", [_doc("a")], [np.zeros(2, dtype=np.uint64)])
     assert catalog.remove_file("/a.txt") == ["a"]
     assert catalog.paths() == [] and catalog.document("a") is None
 
 
 def test_articles_are_the_documents_metadata_without_their_text(tmp_path):
-    catalog = Catalog(tmp_path / "c.sqlite")
+    catalog = Catalog(tmp_path / "c.sqlite", 0.8)
     sig = np.zeros(2, dtype=np.uint64)
     catalog.replace_file("/b.txt", "h", "b", [_doc("b#2", "二"), _doc("b#1", "一")], [sig, sig])
     catalog.replace_file("/a.txt", "h", "a", [_doc("a", "全文")], [sig])
@@ -39,22 +39,22 @@ def test_articles_are_the_documents_metadata_without_their_text(tmp_path):
 
 
 def test_the_catalog_persists_across_connections(tmp_path):
-    Catalog(tmp_path / "c.sqlite").replace_file("/a.txt", "h", "a", [_doc("a", "全文")], [np.zeros(2, dtype=np.uint64)])
-    assert Catalog(tmp_path / "c.sqlite").document("a").page_content == "全文"
+    Catalog(tmp_path / "c.sqlite", 0.8).replace_file("/a.txt", "h", "a", [_doc("a", "全文")], [np.zeros(2, dtype=np.uint64)])
+    assert Catalog(tmp_path / "c.sqlite", 0.8).document("a").page_content == "全文"
 
 
 def test_a_catalog_from_before_base_ids_names_each_file_after_its_stem(tmp_path):
     with closing(sqlite3.connect(tmp_path / "c.sqlite")) as old, old:
         old.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL)")
         old.execute("INSERT INTO files VALUES ('/x/report.txt', 'h', '[\"report\"]')")
-    catalog = Catalog(tmp_path / "c.sqlite")
+    catalog = Catalog(tmp_path / "c.sqlite", 0.8)
     assert catalog.base_id("/x/report.txt") == "report" and catalog.has_base_id("report")
     catalog.replace_file("/y/other.txt", "h", "other", [_doc("other")], [np.zeros(2, dtype=np.uint64)])
     assert catalog.base_id("/y/other.txt") == "other"
 
 
 def test_a_restored_catalog_takes_the_files_but_keeps_its_own_identity(tmp_path):
-    source, target = Catalog(tmp_path / "source.sqlite"), Catalog(tmp_path / "target.sqlite")
+    source, target = Catalog(tmp_path / "source.sqlite", 0.8), Catalog(tmp_path / "target.sqlite", 0.8)
     source.replace_file("/a.txt", "h", "a", [_doc("a")], [np.zeros(2, dtype=np.uint64)])
     theirs, ours = source.identity(), target.identity()
     source.backup_to(tmp_path / "copy.sqlite")

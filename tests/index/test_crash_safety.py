@@ -13,14 +13,16 @@ import subprocess
 import sys
 import time
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from index.catalog import Catalog
 from index.pipeline import reconcile
 from index.service import open_index
 from index.store import ChunkStore
-from tests.conftest import ARTICLES, REPO, make_settings
+from tests.conftest import ARTICLES, NEW_ARTICLE, REPO, make_settings
 from tests.fakes import HashEmbeddings
 
 SEED = 13
@@ -162,3 +164,47 @@ def test_chunks_and_copies_the_catalog_no_longer_backs_are_reconciled(tmp_path, 
         assert {c.doc_id for c in idx.store.chunks()} == {a["doc_id"] for a in idx.articles()}
         assert {c.story_id for c in idx.store.chunks()} == {a["doc_id"] for a in idx.articles()}
         assert not reconcile(idx.catalog, idx.store)
+
+
+# Metadata-only writes: a passage's text stays, its story id changes (set_story_ids), or every field
+# but the embedded text does (add, which then refreshes the metadata instead of embedding).
+METADATA_WRITES = {
+    "set_story_ids": lambda store, doc_id: store.set_story_ids({doc_id: "elsewhere"}),
+    "add": lambda store, doc_id: store.add([replace(c, canonical_doc_id="elsewhere") for c in store.chunks_of([doc_id])]),
+}
+
+
+@pytest.mark.parametrize("write", METADATA_WRITES)
+def test_a_run_killed_after_a_metadata_only_write_is_repaired_by_the_next(tmp_path, corpus, write) -> None:
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        idx.ingest([corpus])
+    clean = state(tmp_path)
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        METADATA_WRITES[write](idx.store, "001_3e734db6665a666c")  # and the run is killed here
+    assert state(tmp_path) != clean
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        assert idx.ingest([corpus]).files_unchanged == 3
+    assert state(tmp_path) == clean
+
+
+def test_a_library_every_writer_finished_is_not_read_whole_to_add_or_remove(tmp_path, corpus, monkeypatch) -> None:
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        idx.ingest([corpus])
+    reads = []
+    monkeypatch.setattr(ChunkStore, "chunk_stories", lambda *args: reads.append("chunk_stories") or iter(()))
+    monkeypatch.setattr(Catalog, "minhashes", lambda *args: reads.append("minhashes") or {})
+    (tmp_path / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    repost = tmp_path / "again.txt"
+    repost.write_text((corpus / "001_3e734db6665a666c.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    with open_index(make_settings(tmp_path), HashEmbeddings()) as idx:
+        assert idx.ingest([tmp_path / "new.txt", repost]).chunks > 0
+        assert idx.catalog.document("again").metadata["canonical_doc_id"] == "001_3e734db6665a666c"
+        idx.remove_file(str(repost.resolve()))
+        assert reads == []
+        monkeypatch.setattr(ChunkStore, "sync_bm25", killed)
+        with pytest.raises(Killed):
+            idx.ingest([repost])
+        monkeypatch.undo()
+        monkeypatch.setattr(ChunkStore, "chunk_stories", lambda *args: reads.append("chunk_stories") or iter(()))
+        idx.ingest([repost])
+    assert reads == ["chunk_stories"]  # the stopped run's mark: the next one checked every chunk
