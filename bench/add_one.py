@@ -11,6 +11,9 @@ probe article is ingested under the clock. Both trees take the same probes in th
 Round 0 is the first write after the upgrade (the new code fills the catalog's band keys then) and
 is reported apart; the last round also profiles the add of one more probe. The library is copied to
 ``--work/<tree>`` (cp -a) when that copy is missing, and is never written itself.
+
+With ``--one-copy`` (a library too big to copy twice) both trees write one copy, the other tree's
+rounds first: each then takes other probes, into a library one or two articles apart.
 """
 
 from __future__ import annotations
@@ -41,19 +44,21 @@ def stage(tree: Path, data_dir: Path, corpus: Path, backend: str, profile: bool)
     return {**result, "process_s": round(time.perf_counter() - started, 1), "load": round(load, 1)}
 
 
-def run(trees: dict[str, Path], library: Path, work: Path, corpus: Path, backend: str, rounds: int) -> dict:
-    copies = {name: work / name for name in trees}
-    for copy in copies.values():
+def run(trees: dict[str, Path], library: Path, work: Path, corpus: Path, backend: str, rounds: dict[str, int],
+        profiled: set[str], one_copy: bool = False) -> dict:  # fmt: skip
+    copies = {name: work / ("shared" if one_copy else name) for name in trees}
+    for copy in set(copies.values()):
         if not copy.exists():
             subprocess.run(["cp", "-a", str(library), str(copy)], check=True)
+    schedule = [(r, name) for name in trees for r in range(rounds[name] + 1)]
     rows: dict[str, list[dict]] = {name: [] for name in trees}
-    for round_ in range(rounds + 1):
-        for name, tree in trees.items():
-            rows[name].append(stage(tree, copies[name], corpus, backend, profile=round_ == rounds))
-            print(name, round_, rows[name][-1]["seconds"], "s", file=sys.stderr, flush=True)
+    for round_, name in schedule if one_copy else sorted(schedule, key=lambda s: s[0]):
+        rows[name].append(stage(trees[name], copies[name], corpus, backend, profile=name in profiled and round_ == rounds[name]))
+        print(name, round_, rows[name][-1]["seconds"], "s", file=sys.stderr, flush=True)
     summary = {name: _summary(r) for name, r in rows.items()}
     first, second = (summary[name]["median_s"] for name in trees)
-    return {"library": str(library), "backend": backend, "rounds": rounds, "trees": {k: str(v) for k, v in trees.items()},
+    return {"library": str(library), "backend": backend, "rounds": rounds, "one_copy": one_copy,
+            "trees": {k: str(v) for k, v in trees.items()},
             "commits": {k: _commit(v) for k, v in trees.items()}, "cores": os.cpu_count(),
             "ratio": round(first / second, 1), "summary": summary, "rows": rows}  # fmt: skip
 
@@ -71,8 +76,8 @@ def _commit(tree: Path) -> str:
 
 
 def to_markdown(result: dict, command: str) -> str:
-    lines = [f"Adding one article to {result['library']} ({result['backend']}), {result['rounds']} interleaved rounds; "
-             f"`{command}`", "",
+    how = "one copy, one tree after the other" if result["one_copy"] else "interleaved rounds on two copies"
+    lines = [f"Adding one article to {result['library']} ({result['backend']}), {how}; `{command}`", "",
              "| code | commit | chunks before | first write after upgrade s | add one article s (rounds) | median s | load avg |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, s in result["summary"].items():
@@ -94,9 +99,15 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path("/work/scale-data/corpus"))
     parser.add_argument("--backend", default="onnx-int8")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--base-rounds", type=int, help="rounds of the other tree (default: --rounds)")
+    parser.add_argument("--no-base-profile", action="store_true", help="profile only this tree's last round")
+    parser.add_argument("--one-copy", action="store_true", help="both trees write one copy, the other tree first")
     parser.add_argument("--name", default="scale-add-one")
     args = parser.parse_args()
-    result = run({"before": args.base, "after": REPO}, args.library, args.work, args.corpus, args.backend, args.rounds)
+    rounds = {"before": args.rounds if args.base_rounds is None else args.base_rounds, "after": args.rounds}
+    trees = {"before": args.base, "after": REPO}
+    profiled = {"after"} if args.no_base_profile else set(trees)
+    result = run(trees, args.library, args.work, args.corpus, args.backend, rounds, profiled, args.one_copy)
     command = " ".join(["python -m bench.add_one", *sys.argv[1:]])
     write_run(args.name, {**result, "command": command}, to_markdown(result, command), OUT)
 

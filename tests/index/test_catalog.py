@@ -61,3 +61,44 @@ def test_a_restored_catalog_takes_the_files_but_keeps_its_own_identity(tmp_path)
     target.restore_from(tmp_path / "copy.sqlite")
     assert target.paths() == ["/a.txt"]
     assert target.identity() == ours != theirs
+
+
+def _band_rows(path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0]
+
+
+def test_a_catalog_from_before_band_keys_finds_copies_once_its_minhashes_are_keyed(tmp_path):
+    from index.dedup import NearDuplicates, signature
+
+    story = "东华村位于增城区新塘镇中心，区位优势较好、交通便利，是个典型的城郊融合的城中村。全村户籍人口1867人。"
+    with closing(sqlite3.connect(tmp_path / "c.sqlite")) as old, old:
+        old.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL, base_id TEXT)")
+        old.execute("CREATE TABLE documents (doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, text TEXT NOT NULL, "
+                    "metadata TEXT NOT NULL, minhash BLOB)")  # fmt: skip
+        old.execute("INSERT INTO files VALUES ('/orig.txt', 'h', '[\"orig\"]', 'orig')")
+        old.execute("INSERT INTO documents VALUES ('orig', '/orig.txt', ?, '{\"doc_id\": \"orig\"}', ?)",
+                    (story, signature(story).tobytes()))  # fmt: skip
+    catalog = Catalog(tmp_path / "c.sqlite", 0.8)
+    bands, _ = catalog.banding.split
+    assert NearDuplicates(catalog, 0.8).canonical_for("repost", signature("转载：" + story)) == "orig"
+    assert _band_rows(tmp_path / "c.sqlite") == bands
+    wider = Catalog(tmp_path / "c.sqlite", 0.5)  # another threshold splits the signature otherwise: keyed again
+    assert NearDuplicates(wider, 0.5).canonical_for("repost", signature("转载：" + story)) == "orig"
+    assert _band_rows(tmp_path / "c.sqlite") == wider.banding.split[0] != bands
+
+
+def test_band_keys_go_and_come_with_their_articles(tmp_path):
+    catalog = Catalog(tmp_path / "c.sqlite", 0.8)
+    bands, _ = catalog.banding.split
+    sig = np.arange(128, dtype=np.uint64)
+    catalog.replace_file("/a.txt", "h1", "a", [_doc("a#1"), _doc("a#2")], [sig, sig + 1])
+    catalog.replace_file("/b.txt", "h1", "b", [_doc("b")], [sig])
+    assert _band_rows(tmp_path / "c.sqlite") == 3 * bands
+    catalog.replace_file("/a.txt", "h2", "a", [_doc("a")], [sig + 2])
+    assert _band_rows(tmp_path / "c.sqlite") == 2 * bands
+    assert set(catalog.sharing_keys(catalog.banding.keys(sig))) == {"b"}
+    catalog.remove_file("/b.txt")
+    assert catalog.sharing_keys(catalog.banding.keys(sig)) == {}
+    assert set(catalog.sharing_keys(catalog.banding.keys(sig + 2))) == {"a"}
+    assert _band_rows(tmp_path / "c.sqlite") == bands

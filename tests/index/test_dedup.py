@@ -106,6 +106,25 @@ def _minhash(values: np.ndarray) -> MinHash:
     return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme="affine32")
 
 
+def _datasketch_signature(text: str) -> np.ndarray:
+    """What signature() computed before it hashed its shingles in one pass: datasketch's defaults throughout."""
+    from index.text.normalise import compact
+
+    text = compact(text)
+    mh = MinHash(num_perm=NUM_PERM, scheme="affine32")
+    mh.update_batch([text[i : i + 5].encode("utf-8") for i in range(max(1, len(text) - 4))])
+    return mh.hashvalues.astype(np.uint64)
+
+
+def test_signatures_are_bit_identical_to_datasketchs_own_hashing():
+    texts = ["", "短", STORY, OTHER, "Policy 2023年 第1号。" * 40]
+    if XWLB.exists():
+        with (XWLB / "docs-01.jsonl").open(encoding="utf-8") as lines:
+            texts += [json.loads(line)["text"] for line, _ in zip(lines, range(200))]
+    for text in texts:
+        assert np.array_equal(signature(text), _datasketch_signature(text)), text[:20]
+
+
 def test_bigram_jaccard_is_one_for_a_repeat_and_zero_for_unrelated_text():
     from index.text.similarity import bigram_jaccard
 
