@@ -64,8 +64,8 @@ def run(trees: dict[str, Path], library: Path, work: Path, corpus: Path, backend
 
 
 def _summary(rows: list[dict]) -> dict:
-    timed = [r["seconds"] for r in rows[1:]]
-    return {"chunks_before": rows[1]["chunks_before"], "first_write_s": rows[0]["seconds"], "seconds": timed,
+    timed = [r["seconds"] for r in rows[1:]] or [rows[0]["seconds"]]  # no round past round 0: round 0 it is
+    return {"chunks_before": rows[-1]["chunks_before"], "first_write_s": rows[0]["seconds"], "seconds": timed,
             "median_s": round(statistics.median(timed), 2), "load": [r["load"] for r in rows],
             "profile": rows[-1].get("profile")}  # fmt: skip
 

@@ -7,6 +7,7 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 from langchain_core.documents import Document
 
+from bench.signature import datasketch_default
 from index.catalog import Catalog
 from index.dedup import NUM_PERM, NearDuplicates, signature
 from tests.conftest import REPO
@@ -106,23 +107,13 @@ def _minhash(values: np.ndarray) -> MinHash:
     return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme="affine32")
 
 
-def _datasketch_signature(text: str) -> np.ndarray:
-    """What signature() computed before it hashed its shingles in one pass: datasketch's defaults throughout."""
-    from index.text.normalise import compact
-
-    text = compact(text)
-    mh = MinHash(num_perm=NUM_PERM, scheme="affine32")
-    mh.update_batch([text[i : i + 5].encode("utf-8") for i in range(max(1, len(text) - 4))])
-    return mh.hashvalues.astype(np.uint64)
-
-
 def test_signatures_are_bit_identical_to_datasketchs_own_hashing():
     texts = ["", "短", STORY, OTHER, "Policy 2023年 第1号。" * 40]
     if XWLB.exists():
         with (XWLB / "docs-01.jsonl").open(encoding="utf-8") as lines:
             texts += [json.loads(line)["text"] for line, _ in zip(lines, range(200))]
     for text in texts:
-        assert np.array_equal(signature(text), _datasketch_signature(text)), text[:20]
+        assert np.array_equal(signature(text), datasketch_default(text)), text[:20]
 
 
 def test_bigram_jaccard_is_one_for_a_repeat_and_zero_for_unrelated_text():
