@@ -35,7 +35,7 @@ IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vec
 _WRITER_KEY = "policyqa_writer"  # collection metadata on a server: "<catalog identity> <host>:<data dir>" of its writer
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 _DOUBT_SEPARATOR = "\n"  # and so are its doubtful OCR lines, which a line break cannot be part of
-# Rows per Chroma upsert: a call costs much besides its rows, so calls of 512 to 2,048 store about 6
+# Rows per Chroma upsert: a call costs much besides its rows, so calls of 512 or 1,024 store about 7
 # times the rows/s of calls of 32, with no gain past 512 (bench/results/embed-upsert.md). Chroma caps
 # a call (5,461 rows embedded).
 _UPSERT_ROWS = 1024
