@@ -17,6 +17,8 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
+	# Earlier versions installed opencc-python-reimplemented, whose module opencc clashes with the opencc wheel's.
+	$(BIN)/pip uninstall --quiet --yes opencc-python-reimplemented
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m models.e5_convert
 	$(BIN)/python -m models.onnx_export

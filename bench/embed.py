@@ -1,22 +1,27 @@
 """Embedding throughput: each candidate's raw encode on the same chunk texts, side by side in one run,
-and `policyqa ingest` of the same documents next to the fastest backend's raw encode, with a
-profile of where that ingest spends its time.
+and `policyqa ingest` of the same documents next to the raw encode of the backends in `--pipeline`
+(default: the fastest), with a profile of where that ingest spends its time.
 
 Candidates are the backends (`POLICYQA_EMBEDDING_BACKEND`), and e5 with fewer tokens embedded per
 chunk (`onnx-int8@128`: `POLICYQA_EMBEDDING_MAX_TOKENS=128`; `torch-bf16@128` likewise, here only).
+Each ingest runs in a fresh process, as `policyqa ingest` does (model loading not counted); with
+`--baseline`, the same ingest of another checkout (its PYTHONPATH) runs in the same rounds, so a
+change to the pipeline is measured before and after side by side.
 
 Writes bench/results/<name>.json and .md. Usage:
     .venv/bin/python -m bench.embed [--docs ../shared/benchmarks/ncpqa/docs.jsonl] [--chunks 400] [--rounds 3]
-        [--candidates onnx-int8,onnx-int8@64,static]
+        [--candidates onnx-int8,onnx-int8@64,static] [--pipeline onnx-int8,static] [--baseline /tmp/base:/tmp/occ-py]
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
+import json
 import os
 import pstats
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,7 +37,6 @@ from index.documents import build_documents  # noqa: E402
 from index import embedding  # noqa: E402
 from index.embedding import Bf16Autocast, build_embeddings  # noqa: E402
 from index.loaders import load_file  # noqa: E402
-from index.service import open_index  # noqa: E402
 from index.store import chunk_to_document  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,14 +49,16 @@ CANDIDATES = BACKENDS + tuple(f"{b}@{n}" for b in ("torch-bf16", "onnx-int8") fo
 def sample_docs(source: Path, chunks: int, out: Path, settings: Settings) -> list[str]:
     """Write the first articles of ``source`` holding at least ``chunks`` chunks to ``out``; return
     the texts ingest would embed for them (headings included, as Chroma stores them)."""
-    lines, texts = [], []
-    with source.open(encoding="utf-8") as handle:
+    texts: list[str] = []
+    one = out.with_suffix(".one.jsonl")
+    with source.open(encoding="utf-8") as handle, out.open("w", encoding="utf-8") as sample:
         for line in handle:
             if len(texts) >= chunks:
                 break
-            lines.append(line)
-            out.write_text("".join(lines), encoding="utf-8")
-            texts = chunk_texts(out, settings)
+            sample.write(line)
+            one.write_text(line, encoding="utf-8")
+            texts += chunk_texts(one, settings)
+    one.unlink(missing_ok=True)
     return texts
 
 
@@ -80,10 +86,37 @@ def timed(work) -> float:
     return time.perf_counter() - started
 
 
-def ingest_seconds(settings: Settings, docs: Path, scratch: Path) -> float:
-    with open_index(settings.model_copy(update={"data_dir": scratch})) as idx:
-        report = idx.ingest([docs])
-    return report.seconds
+# What a fresh process runs for one ingest: only APIs a baseline checkout has too. An ingest of the
+# first article elsewhere first loads what every run loads once (the model, jieba's dictionary).
+_INGEST = """
+import cProfile, json, sys
+from pathlib import Path
+from core.settings import Settings
+from index.service import open_index
+docs, data_dir, profile = sys.argv[1:4]
+first = Path(data_dir + "-warm.jsonl")
+first.write_text(Path(docs).read_text(encoding="utf-8").splitlines()[0], encoding="utf-8")
+with open_index(Settings(data_dir=first.with_suffix(""))) as idx:
+    idx.ingest([first])
+with open_index(Settings(data_dir=Path(data_dir))) as idx:
+    profiler = cProfile.Profile()
+    report = profiler.runcall(idx.ingest, [Path(docs)]) if profile else idx.ingest([Path(docs)])
+if profile:
+    profiler.dump_stats(profile)
+print(json.dumps({"seconds": report.seconds, "chunks": report.chunks, "embedded": report.chunks_embedded}))
+"""
+
+
+def ingest(backend: str, docs: Path, scratch: Path, path: str = "", profile: Path | None = None) -> dict:
+    """`Index.ingest` of ``docs`` into a new data dir, in a fresh process whose PYTHONPATH is ``path`` (else this tree)."""
+    env = {**os.environ, "POLICYQA_EMBEDDING_BACKEND": backend, "PYTHONPATH": path or _own_path()}
+    command = [sys.executable, "-c", _INGEST, str(docs), str(scratch), str(profile or "")]
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=scratch.parent)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _own_path() -> str:
+    return os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), str(REPO)) if p)
 
 
 def build_candidate(name: str):
@@ -100,24 +133,24 @@ def build_candidate(name: str):
     return Bf16Autocast(torch)
 
 
-def profile_ingest(settings: Settings, docs: Path, scratch: Path, top: int = 12) -> list[dict]:
-    """Where one ingest spends its time: the functions with the most time of their own, by file."""
-    profiler = cProfile.Profile()
-    profiler.runcall(ingest_seconds, settings, docs, scratch)
-    stats = pstats.Stats(profiler).stats
+def own_time(stats_file: Path, roots: list[str], top: int = 12) -> list[dict]:
+    """Where a profiled ingest spent its time: the functions with the most time of their own, by file."""
     by_file: dict[str, float] = {}
-    for (file, _line, name), (_calls, _primitive, own, _cumulative, _callers) in stats.items():
+    for (file, _line, name), (_calls, _primitive, own, _cumulative, _callers) in pstats.Stats(str(stats_file)).stats.items():
         # C functions (regex, sqlite, numpy) have no file: their own name says more.
-        key = name if file == "~" else file.split("site-packages/")[-1].split(str(REPO) + "/")[-1]
+        key = name if file == "~" else file.split("site-packages/")[-1]
+        for root in roots:
+            key = key.removeprefix(root.rstrip("/") + "/")
         by_file[key] = by_file.get(key, 0.0) + own
     total = sum(by_file.values())
     ranked = sorted(by_file.items(), key=lambda item: -item[1])[:top]
     return [{"file": f, "seconds": round(t, 2), "share": round(t / total, 3)} for f, t in ranked]
 
 
-def measure(docs: Path, texts: list[str], rounds: int, scratch: Path, candidates: list[str]) -> dict:
+def measure(texts: list[str], rounds: int, candidates: list[str]) -> tuple[dict, dict]:
+    """Raw encode of every candidate on ``texts``; the candidates (warm) and the result."""
     models = {c: build_candidate(c) for c in candidates}
-    reference = next(c for c in candidates if c != "static")
+    reference = next((c for c in candidates if c != "static"), candidates[0])
     e5_reference = np.array(models[reference].embed_documents(texts[:64]))
     seconds: dict[str, list[float]] = {c: [] for c in candidates}
     cosine = {}
@@ -129,23 +162,35 @@ def measure(docs: Path, texts: list[str], rounds: int, scratch: Path, candidates
         for name, model in models.items():
             seconds[name].append(timed(lambda: model.embed_documents(texts)))
     rates = {c: round(len(texts) / statistics.median(s), 2) for c, s in seconds.items()}
+    encode = {c: {"chunks_per_s": rates[c], "seconds": [round(x, 2) for x in seconds[c]],
+                  "min_cosine_vs_reference": cosine[c]} for c in candidates}  # fmt: skip
     fastest = max((c for c in candidates if "@" not in c), key=rates.get)
-    settings = Settings(embedding_backend=fastest)
-    raw, ingest = [], []
+    return models, {"reference": reference, "encode": encode, "fastest": fastest}
+
+
+def pipeline(backend: str, model, docs: Path, texts: list[str], rounds: int, scratch: Path, baseline: str) -> dict:
+    """`policyqa ingest` of ``docs`` next to raw encode of their chunk texts, in interleaved rounds,
+    for this tree and (when given) the baseline; then one more ingest of each under cProfile."""
+    codes = {**({"before": baseline} if baseline else {}), "after": ""}
+    raw: list[float] = []
+    runs: dict[str, list[dict]] = {code: [] for code in codes}
+    loads = []
     for r in range(rounds):
-        raw.append(timed(lambda: models[fastest].embed_documents(texts)))
-        ingest.append(ingest_seconds(settings, docs, scratch / f"ingest-{r}"))
-    raw_rate, ingest_rate = len(texts) / statistics.median(raw), len(texts) / statistics.median(ingest)
-    return {
-        "reference": reference,
-        "encode": {c: {"chunks_per_s": rates[c], "seconds": [round(x, 2) for x in seconds[c]],
-                       "min_cosine_vs_reference": cosine[c]} for c in candidates},
-        "fastest": fastest,
-        "ingest": {"backend": fastest, "raw_chunks_per_s": round(raw_rate, 2), "ingest_chunks_per_s": round(ingest_rate, 2),
-                   "pipeline_overhead_pct": round((raw_rate / ingest_rate - 1) * 100, 1),
-                   "raw_seconds": [round(x, 2) for x in raw], "ingest_seconds": ingest,
-                   "profile": profile_ingest(settings, docs, scratch / "ingest-profiled")},
-    }
+        loads.append(round(os.getloadavg()[0], 1))
+        raw.append(timed(lambda: model.embed_documents(texts)))
+        for code, path in (list(codes.items())[::-1] if r % 2 else codes.items()):  # each goes first in turn
+            runs[code].append(ingest(backend, docs, scratch / f"{backend}-{code}-{r}", path))
+    raw_rate = len(texts) / statistics.median(raw)
+    found = {"backend": backend, "raw_chunks_per_s": round(raw_rate, 2), "raw_seconds": [round(x, 2) for x in raw],
+             "load_average": loads}  # fmt: skip
+    for code, path in codes.items():
+        rate = len(texts) / statistics.median(run["seconds"] for run in runs[code])
+        stats = scratch / f"{backend}-{code}.prof"
+        ingest(backend, docs, scratch / f"{backend}-{code}-profiled", path, stats)
+        roots = [str(REPO), *(path.split(os.pathsep) if path else [])]
+        found[code] = {"ingest_chunks_per_s": round(rate, 2), "pipeline_overhead_pct": round((raw_rate / rate - 1) * 100, 1),
+                       "runs": runs[code], "profile": own_time(stats, roots)}  # fmt: skip
+    return found
 
 
 def to_markdown(result: dict) -> str:
@@ -163,14 +208,24 @@ def to_markdown(result: dict) -> str:
         f"| {c} | {r['chunks_per_s']} | {r['chunks_per_s'] / base:.2f} | {r['min_cosine_vs_reference'] or '– (another space)'} |"
         for c, r in result["encode"].items()
     ]
-    i = result["ingest"]
-    lines += ["", f"`policyqa ingest` of the same articles with {i['backend']}: {i['ingest_chunks_per_s']} chunks/s "
-              f"against {i['raw_chunks_per_s']} chunks/s raw encode in the same rounds: the pipeline adds "
-              f"{i['pipeline_overhead_pct']}% to the time.", "",
-              "Where that ingest spends its time (one more run under cProfile; own time by file):", "",
-              "| file | seconds | share |", "|---|---|---|"]
-    lines += [f"| `{p['file']}` | {p['seconds']} | {p['share']:.1%} |" for p in i["profile"]]
+    for found in result["pipeline"].values():
+        lines += ["", *pipeline_markdown(found)]
     return "\n".join(lines) + "\n"
+
+
+def pipeline_markdown(found: dict) -> list[str]:
+    codes = [c for c in ("before", "after") if c in found]
+    lines = [f"`policyqa ingest` of the same articles with {found['backend']} (each run a fresh process), against "
+             f"{found['raw_chunks_per_s']} chunks/s raw encode in the same rounds (load average {found['load_average']}):",
+             "", "| code | ingest chunks/s | pipeline adds | ingest seconds |", "|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {code} | {found[code]['ingest_chunks_per_s']} | {found[code]['pipeline_overhead_pct']}% | "
+              f"{', '.join(str(run['seconds']) for run in found[code]['runs'])} |" for code in codes]  # fmt: skip
+    lines += ["", "Where one more ingest of each spends its time (cProfile, the main thread; own time by file):", "",
+              "| " + " | ".join(f"{code}: file | s | share" for code in codes) + " |", "|---" * 3 * len(codes) + "|"]  # fmt: skip
+    profiles = [found[code]["profile"] for code in codes]
+    for row in zip(*profiles):
+        lines.append("| " + " | ".join(f"`{p['file']}` | {p['seconds']} | {p['share']:.1%}" for p in row) + " |")
+    return lines
 
 
 def main() -> None:
@@ -180,6 +235,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--name", default="embed")
     parser.add_argument("--candidates", default=",".join(CANDIDATES), help="comma-separated; the first e5 one is the reference")
+    parser.add_argument("--pipeline", default="", help="comma-separated backends whose ingest to measure; default the fastest")
+    parser.add_argument("--baseline", default="", help="PYTHONPATH of another checkout, to ingest with in the same rounds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "sample.jsonl"
@@ -192,8 +249,11 @@ def main() -> None:
             "mean_tokens": mean_tokens(texts),
             "rounds": args.rounds,
             "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
-            **measure(docs, texts, args.rounds, Path(tmp), args.candidates.split(",")),
+            "baseline": args.baseline,
         }
+        models, encode = measure(texts, args.rounds, args.candidates.split(","))
+        backends = args.pipeline.split(",") if args.pipeline else [encode["fastest"]]
+        result |= encode | {"pipeline": {b: pipeline(b, models[b], docs, texts, args.rounds, Path(tmp), args.baseline) for b in backends}}
     write_run(args.name, result, to_markdown(result), OUT)
 
 

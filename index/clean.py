@@ -59,13 +59,17 @@ _REPEATED_RUN = re.compile(r"(.{1,16}?)\1{19,}")
 _RUN_KEPT = 3
 # A sentence telling the reader (an LLM) to drop its instructions: never article content, and an
 # answer must not quote it. It needs a word pointing back (以上, previous), so 忽略安全规则 stays.
+_INJECTION_VERBS = "忽略|无视|忘记|忘掉|不要理会"
 _INJECTION = re.compile(
-    r"[^。！？!?\n]*(?:(?:忽略|无视|忘记|忘掉|不要理会)(?:你)?(?:以上|上面|前面|之前|先前|上述|此前|原有|系统)的?"
+    rf"[^。！？!?\n]*(?:(?:{_INJECTION_VERBS})(?:你)?(?:以上|上面|前面|之前|先前|上述|此前|原有|系统)的?"
     r"(?:所有|全部|一切)?的?(?:指令|指示|提示词?|规则|设定)"
     r"|ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|above|prior|earlier)\s+(?:instructions|prompts?))"
     r"[^。！？!?\n]*[。！？!?]?",
     re.IGNORECASE,
 )
+# Every match holds one of these. Most lines hold none, and the search for them is linear, while
+# _INJECTION's leading [^。！？]* rescans each sentence from every character (half of cleaning's time).
+_INJECTION_HINT = re.compile(f"{_INJECTION_VERBS}|ignore", re.IGNORECASE)
 # Captions that interrupt a sentence; they name a photo the reader cannot see.
 _INLINE_CAPTION = re.compile(r"[(（](?:图|圖|图片|圖片|摄影|攝影)\s*(?:[:：/]|来源|來源)[^()（）\n]{0,40}[)）]")
 
@@ -193,7 +197,8 @@ def _clean_line(line: str, counts: Counter[str], warnings: list[str]) -> str:
     line = _half_width(line, counts)
     line = _count_sub(_PINYIN, "", line, "pinyin", counts)
     line = _drop_mojibake(line, counts, warnings)
-    line = _count_sub(_INJECTION, "", line, "prompt_injection", counts)
+    if _INJECTION_HINT.search(line):
+        line = _count_sub(_INJECTION, "", line, "prompt_injection", counts)
     line = _count_sub(_INLINE_CAPTION, "", line, "caption", counts)
     line = _count_sub(_INVISIBLE, "", line, "spaces", counts)
     line = _count_sub(_BIDI, "", line, "bidi_control", counts)

@@ -35,6 +35,10 @@ IDENTITY_KEY = "embedding"  # collection metadata: the model and backend its vec
 _WRITER_KEY = "policyqa_writer"  # collection metadata on a server: "<catalog identity> <host>:<data dir>" of its writer
 _PLACE_SEPARATOR = "|"  # Chroma metadata holds scalars only, so a chunk's places are one string
 _DOUBT_SEPARATOR = "\n"  # and so are its doubtful OCR lines, which a line break cannot be part of
+# Rows per Chroma upsert: a call costs much besides its rows, so calls of 512 or 1,024 store about 7
+# times the rows/s of calls of 32, with no gain past 512 (bench/results/embed-upsert.md). Chroma caps
+# a call (5,461 rows embedded).
+_UPSERT_ROWS = 1024
 Progress = Callable[[int], None]
 
 
@@ -184,6 +188,7 @@ class ChunkStore:
         # The raw collection, for count and metadata updates; no embedding function, as langchain-chroma does.
         self._collection = client.get_collection(settings.collection, embedding_function=None)
         self._client = client
+        self._embeddings = embeddings
         _check_identity(settings, self._collection.metadata or {})
         self._bm25_dir = settings.bm25_dir
         self._server = settings.chroma_url
@@ -315,7 +320,9 @@ class ChunkStore:
         """Embed and store the chunks whose embedded text is new; return how many were embedded.
 
         The others keep their vectors but take the new metadata: a changed file can leave a
-        passage's text and place alone yet change its article's canonical or date.
+        passage's text and place alone yet change its article's canonical or date. Chunks are
+        embedded ``batch_size`` at a time (``progress`` hears of each batch) and stored in larger
+        calls; a stop (Ctrl-C, an error) still stores what was embedded, so a resumed run skips it.
         """
         docs = list({d.id: d for d in map(chunk_to_document, chunks)}.values())
         todo = self._to_embed(docs)
@@ -324,12 +331,28 @@ class ChunkStore:
         # batch then pads to chunks of about its own length, not to the longest of 32 random ones.
         embed = sorted((d for d in docs if d.id in todo), key=lambda d: -len(d.page_content))
         self._changing(todo)
-        for i in range(0, len(embed), batch_size):
-            batch = embed[i : i + batch_size]
-            self._vectors.add_documents(batch, ids=[d.id for d in batch])  # an upsert: stale vectors are replaced
-            if progress:
-                progress(len(batch))
+        rows = min(_UPSERT_ROWS, self._client.get_max_batch_size())
+        done: list[tuple[Document, list[float]]] = []
+        try:
+            for i in range(0, len(embed), batch_size):
+                batch = embed[i : i + batch_size]
+                done += zip(batch, self._embeddings.embed_documents([d.page_content for d in batch]))
+                if len(done) >= rows:
+                    self._upsert(done)
+                    done = []
+                if progress:
+                    progress(len(batch))
+        finally:
+            self._upsert(done)
         return len(embed)
+
+    def _upsert(self, rows: list[tuple[Document, list[float]]]) -> None:
+        """Store documents with the vectors embedded for them (langchain-chroma's add_texts embeds
+        itself, so it cannot take them); an upsert replaces stale vectors."""
+        if rows:
+            docs = [d for d, _ in rows]
+            self._collection.upsert(ids=[d.id for d in docs], embeddings=[v for _, v in rows],
+                                    documents=[d.page_content for d in docs], metadatas=[d.metadata for d in docs])  # fmt: skip
 
     def _refresh(self, docs: list[Document]) -> None:
         if docs:

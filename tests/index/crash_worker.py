@@ -15,6 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
+import index.store
 from core.settings import Settings
 from index.documents import build_documents
 from index.service import open_index
@@ -23,6 +24,7 @@ from tests.fakes import HashEmbeddings
 
 # Small batches: many Chroma writes, so many places for a kill to land between them.
 BATCH = 4
+index.store._UPSERT_ROWS = BATCH
 
 
 def _run(kind: str, data_dir: str, paths: list[str]) -> None:
