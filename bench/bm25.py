@@ -226,8 +226,9 @@ def bm25_side(work: Path, chunks, held, with_bm25s: bool) -> dict:
     row: dict = {"chunks": len(chunks)}
     row["build_s"] = {"segments": round(timed(build_new)[0], 1)}
     row["segments_after_build"] = len(Bm25Index.load(new).segments)
-    if with_bm25s:
-        row["build_s"]["bm25s"] = round(timed(lambda: bm25s_build(chunks, old))[0], 1)
+    if with_bm25s:  # over the chunks the segments hold once the articles below are added, so scores compare
+        whole = chunks + [chunk for article in held for chunk in article]
+        row["build_s"]["bm25s"] = round(timed(lambda: bm25s_build(whole, old))[0], 1)
     row["disk_mb"] = {"segments": disk_mb(new), **({"bm25s": disk_mb(old)} if with_bm25s else {})}
     adds = []
     for number, article in enumerate(held):  # one article at a time, each saved as the store saves it

@@ -11,7 +11,8 @@ Written here, not with a library: bm25s precomputes every score over the whole c
 add a chunk; tantivy can, but fixes k1 at 1.2 and quantises lengths, so its scores differ.
 Instead each change appends a segment of term frequencies (index/segments.py), deletions are
 tombstones, segments merge when too many pile up, and N, df and the average length are counted
-at query time over the live chunks, for the query's terms only.
+at query time over the live chunks, for the query's terms only. A search then scores only the
+postings that can change its top k (index/bm25_topk.py), with the same arithmetic as scoring all.
 """
 
 from __future__ import annotations

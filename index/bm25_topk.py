@@ -64,7 +64,12 @@ def best(parts: list[Part], weights: np.ndarray, average: float, k: int) -> list
         partial = [s + _summed(p, more, weights, average) for p, s in zip(parts, partial)]
     reachable = floor * (1 - MARGIN) - ceilings[aside - 1]
     survivors = [np.flatnonzero(p.eligible & (s >= reachable)) for p, s in zip(parts, partial)]
-    return [hit for p, slots in zip(parts, survivors) for hit in _hits(p, slots, _exact(p, slots, weights, average))]
+    found = []
+    for p, slots in zip(parts, survivors):
+        scores = _exact(p, slots, weights, average)
+        best_of_part = top_slots(scores, k)
+        found += _hits(p, slots[best_of_part], scores[best_of_part])
+    return found
 
 
 def _floor(parts: list[Part], partial: list[np.ndarray], weights: np.ndarray, average: float, k: int) -> float:
