@@ -183,6 +183,20 @@ def test_find_gives_each_chunks_postings_by_search_or_by_reading(ordered, wanted
     assert list(zip(spans.tolist(), owners.tolist(), tfs.tolist())) == expected
 
 
+def test_find_searches_one_chunk_in_every_span_without_reading_into_the_next():
+    """One chunk at a time (searched for): a chunk past a span's last posting is not taken from the
+    span after it."""
+    rng = random.Random(8)
+    chunks = [(f"c{i:03d}", tokenize(zipf_text(rng)) or [""]) for i in range(200)]
+    segment = Segment.build(chunks)
+    _, starts, ends = segment.spans(np.unique(term_keys(tokenize(POOL))))
+    every = segment.find(starts, ends, np.arange(200))  # read
+    for slot in range(200):
+        spans, owners, tfs = segment.find(starts, ends, np.array([slot]))
+        mine = every[1] == slot
+        assert (spans.tolist(), tfs.tolist()) == (every[0][mine].tolist(), every[2][mine].tolist())
+
+
 def write_first_format(folder, segments: tuple[Segment, ...], version: str) -> None:
     """A folder as the first segment format saved it: its manifest says format 1."""
     stored = [s.store(folder) for s in segments]
