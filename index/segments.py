@@ -119,7 +119,7 @@ class Segment:
         segment of the same chunks (a segment of the first format, merged before postings were ordered)."""
         if self.ordered:
             return self
-        ascending = np.diff(self.docs.astype(np.int64)) > 0
+        ascending = self.docs[1:] > self.docs[:-1]
         ascending[self.starts[1:-1] - 1] = True  # where one term's postings end and the next one's begin
         if ascending.all():
             return replace(self, ordered=True)
@@ -228,7 +228,7 @@ class Segment:
             with open(folder / dead_file, "wb") as handle:
                 np.save(handle, self.dead, allow_pickle=False)
                 _flush(handle)
-        return Segment.read(folder, self.name, dead_file)
+        return Segment.read(folder, self.name, dead_file, self.ordered)
 
     @classmethod
     def read(cls, folder: Path, name: str, dead_file: str, ordered: bool = True) -> Segment:
