@@ -4,7 +4,9 @@ Chunks: CRUD-RAG articles (../shared/benchmarks/crud_rag/docs-*.jsonl) cut by th
 cleaned first), each indexed as the store indexes it (heading line + simplified text). Past the
 real chunks, the same texts repeat under new ids: say so when quoting 500k. Queries: the CRUD-RAG
 dev questions, simplified as the retriever does. Each index is loaded and queried in a fresh
-subprocess, so the RSS is that index's alone.
+subprocess, so the RSS is that index's alone; the subprocesses run in interleaved rounds (medians
+quoted) so the machine's load falls on each alike. ``before`` is the segments index searched as
+index/bm25.py searched it before the exact top-k (kept here only, to measure against).
 
 Measured: building each index (for bm25s also the cost of every add: the store rebuilt it whole,
 after reading every chunk back from Chroma); adding one article's chunks; query latency p50/p95;
@@ -36,6 +38,8 @@ import numpy as np
 from langchain_core.documents import Document
 
 from index.bm25 import Bm25Index, tokenize
+from index.bm25_topk import B, K1, top_slots
+from index.segments import term_keys
 from index.chunking import chunk_document
 from index.store import chunk_to_document
 from index.text.script import to_simplified
@@ -45,6 +49,7 @@ CRUD = REPO.parent / "shared" / "benchmarks" / "crud_rag"
 RESULTS = REPO / "bench" / "results"
 PAGE = 5000  # chunks per page, as the store reads Chroma
 ADDS = 5  # articles added one at a time
+ROUNDS = 3  # interleaved rounds of serving subprocesses
 
 
 def articles() -> Iterator[dict]:
@@ -126,6 +131,42 @@ def bm25s_searcher(folder: Path):
     return search
 
 
+# --- the segments searched as before index/bm25_topk.py: every posting of every query term scored ----
+
+
+def before_searcher(folder: Path):
+    index = Bm25Index.load(folder)
+
+    def search(query: str, k: int) -> list[tuple[str, float]]:
+        tokens = tokenize(query)
+        live = [s for s in index.segments if s.live_count]
+        if not tokens or not live:
+            return []
+        keys, repeats = np.unique(term_keys(tokens), return_counts=True)
+        found = [_before_postings(s, keys) for s in live]
+        df = sum(np.bincount(which[s.live[docs]] if len(s.dead) else which, minlength=len(keys))
+                 for s, (docs, _, which) in zip(live, found))  # fmt: skip
+        n = sum(s.live_count for s in live)
+        average = sum(s.live_length for s in live) / n
+        weights = repeats * np.log(1 + (n - df + 0.5) / (df + 0.5))
+        best: list[tuple[float, str]] = []
+        for s, (docs, tfs, which) in zip(live, found):
+            tf = tfs.astype(np.float64)
+            terms = weights[which] * tf / (tf + K1 * (1 - B) + (K1 * B / average) * s.lengths[docs])
+            scores = np.bincount(docs, weights=terms, minlength=len(s.ids)).astype(np.float32)
+            scores[s.dead] = 0
+            best += [(-float(scores[i]), s.ids[i].decode()) for i in top_slots(scores, k)]
+        return [(cid, -negated) for negated, cid in sorted(best)[:k]]
+
+    return search
+
+
+def _before_postings(segment, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    held, starts, ends = segment.spans(keys)
+    docs, tfs = segment.gather(starts, ends)
+    return docs, tfs, np.repeat(held, ends - starts)
+
+
 # --- measuring -------------------------------------------------------------------------------------
 
 
@@ -141,7 +182,7 @@ def serve(kind: str, folder: Path) -> dict:
     asked = questions()
     before = rss_mb()
     started = time.perf_counter()
-    search = bm25s_searcher(folder) if kind == "bm25s" else Bm25Index.load(folder).search
+    search = {"bm25s": bm25s_searcher, "before": before_searcher}.get(kind, lambda f: Bm25Index.load(f).search)(folder)
     loaded_s = time.perf_counter() - started
     loaded = rss_mb()
     for q in asked:
@@ -185,8 +226,9 @@ def bm25_side(work: Path, chunks, held, with_bm25s: bool) -> dict:
     row: dict = {"chunks": len(chunks)}
     row["build_s"] = {"segments": round(timed(build_new)[0], 1)}
     row["segments_after_build"] = len(Bm25Index.load(new).segments)
-    if with_bm25s:
-        row["build_s"]["bm25s"] = round(timed(lambda: bm25s_build(chunks, old))[0], 1)
+    if with_bm25s:  # over the chunks the segments hold once the articles below are added, so scores compare
+        whole = chunks + [chunk for article in held for chunk in article]
+        row["build_s"]["bm25s"] = round(timed(lambda: bm25s_build(whole, old))[0], 1)
     row["disk_mb"] = {"segments": disk_mb(new), **({"bm25s": disk_mb(old)} if with_bm25s else {})}
     adds = []
     for number, article in enumerate(held):  # one article at a time, each saved as the store saves it
@@ -195,14 +237,27 @@ def bm25_side(work: Path, chunks, held, with_bm25s: bool) -> dict:
     row["add_one_article_s"] = {"segments_median": round(statistics.median(adds), 3), "segments_max": round(max(adds), 3),
                                 "article_chunks": [len(a) for a in held]}  # fmt: skip
     row["segments_after_adds"] = len(Bm25Index.load(new).segments)
-    kinds = ["segments", "bm25s"] if with_bm25s else ["segments"]
-    runs = {kind: served(kind, new if kind == "segments" else old) for kind in kinds}
+    kinds = ["segments", "before", "bm25s"] if with_bm25s else ["segments", "before"]
+    rounds: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    row["load_average"] = [round(os.getloadavg()[0], 2)]
+    for _ in range(ROUNDS):
+        for kind in kinds:
+            rounds[kind].append(served(kind, old if kind == "bm25s" else new))
+        row["load_average"].append(round(os.getloadavg()[0], 2))
+    top = {kind: runs[0]["top"] for kind, runs in rounds.items()}
+    row["same_top10_as_before"] = top["segments"] == top["before"]  # ids and scores, exactly
     if with_bm25s:
         row["same_top10_scores"] = all(
-            np.allclose([s for _, s in a], [s for _, s in b], rtol=1e-5) for a, b in zip(runs["segments"]["top"], runs["bm25s"]["top"])
+            np.allclose([s for _, s in a], [s for _, s in b], rtol=1e-5) for a, b in zip(top["segments"], top["bm25s"])
         )  # fmt: skip
-    row["serve"] = {kind: {k: v for k, v in run.items() if k != "top"} for kind, run in runs.items()}
+    row["serve"] = {kind: _medians(runs) for kind, runs in rounds.items()}
     return row
+
+
+def _medians(runs: list[dict]) -> dict:
+    """Each figure's median over the rounds, and the rounds' p50s."""
+    figures = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "top"}
+    return {**figures, "p50_ms_rounds": [run["p50_ms"] for run in runs]}
 
 
 # --- end to end: one new file into a store of many chunks --------------------------------------------
@@ -263,9 +318,16 @@ def markdown(rows: list[dict]) -> str:
             continue
         for kind, run in row["serve"].items():
             add = row["add_one_article_s"]
-            added = f"{add['segments_median']} (max {add['segments_max']})" if kind == "segments" else "= build (whole rebuild)"
-            lines.append(f"| {row['chunks']} | {kind} | {row['build_s'][kind]} | {added} | {run['p50_ms']} | {run['p95_ms']} | "
-                         f"{run['rss_mb_loaded'] - run['rss_mb_start']} | {run['rss_mb_after_queries'] - run['rss_mb_start']} | {row['disk_mb'][kind]} |")  # fmt: skip
+            stored = "bm25s" if kind == "bm25s" else "segments"
+            added = f"{add['segments_median']} (max {add['segments_max']})" if stored == "segments" else "= build (whole rebuild)"
+            lines.append(f"| {row['chunks']} | {kind} | {row['build_s'][stored]} | {added} | {run['p50_ms']} | {run['p95_ms']} | "
+                         f"{run['rss_mb_loaded'] - run['rss_mb_start']} | {run['rss_mb_after_queries'] - run['rss_mb_start']} | {row['disk_mb'][stored]} |")  # fmt: skip
+    for row in rows:
+        if "serve" in row:
+            same = "identical" if row["same_top10_as_before"] else "NOT identical"
+            lines += ["", f"Medians of {ROUNDS} interleaved rounds (p50 per round: "
+                      + "; ".join(f"{kind} {run['p50_ms_rounds']}" for kind, run in row["serve"].items())
+                      + f"); load average {row['load_average']}. Top 10 of every question {same} to before (ids and scores)."]  # fmt: skip
     for row in rows:
         if "ingest_one_file" in row:
             lines += ["", f"`Index.ingest` of one new file into a store of {row['chunks']} chunks: median {row['ingest_one_file_median_s']} s "

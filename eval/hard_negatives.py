@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from index.bm25 import B, K1  # the library's own BM25 constants
+from index.bm25_topk import B, K1  # the library's own BM25 constants
 
 DEPTH = 200  # how far down each question's ranking distractors are taken from
 

@@ -11,7 +11,8 @@ Written here, not with a library: bm25s precomputes every score over the whole c
 add a chunk; tantivy can, but fixes k1 at 1.2 and quantises lengths, so its scores differ.
 Instead each change appends a segment of term frequencies (index/segments.py), deletions are
 tombstones, segments merge when too many pile up, and N, df and the average length are counted
-at query time over the live chunks, for the query's terms only.
+at query time over the live chunks, for the query's terms only. A search then scores only the
+postings that can change its top k (index/bm25_topk.py), with the same arithmetic as scoring all.
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from index.bm25_topk import Part, best
 from index.segments import Segment, collect, id_keys, term_keys, write_atomically
 from index.text.chars import HAN
 
 TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+(?:\.\d+)?%?")
-K1, B = 1.5, 0.75  # bm25s's defaults, which the fitted answerability model has seen
 TIER_BITS = 3  # segments of one tier (floor(log8(live chunks))) merge once 8 of them pile up
 BATCH = 8192  # chunks per segment built: bounds the vocabulary held while building
 _MANIFEST = "segments.json"  # what the saved index is: its version and segments
-_FORMAT = 1
+_FORMAT = 2  # 2: each term's postings in slot order; 1 is read, and rewritten in order at the next save
 
 
 def tokenize(text: str) -> list[str]:
@@ -76,27 +77,24 @@ class Bm25Index:
         ``allowed`` ids, never among ``excluded`` ones; ties go to the smaller id."""
         tokens = tokenize(query)
         live = [s for s in self.segments if s.live_count]
-        if not tokens or not live:
+        if not tokens or not live or k < 1:
             return []
         keys, repeats = np.unique(term_keys(tokens), return_counts=True)
-        found = [s.postings(keys) for s in live]
-        df = sum(np.bincount(which[s.live[docs]] if len(s.dead) else which, minlength=len(keys))
-                 for s, (docs, _, which) in zip(live, found))  # fmt: skip
+        limits = [id_keys(allowed) if allowed is not None else None, id_keys(excluded)]
+        parts = [Part(s, *s.spans(keys), _eligible(s, *limits)) for s in live]
+        df = np.zeros(len(keys), np.int64)
+        for p in parts:
+            df[p.held] += p.segment.live_df(p.starts, p.ends)
         n = sum(s.live_count for s in live)
         average = sum(s.live_length for s in live) / n
         weights = repeats * np.log(1 + (n - df + 0.5) / (df + 0.5))
-        limits = [id_keys(allowed) if allowed is not None else None, id_keys(excluded)]
-        best: list[tuple[float, str]] = []
-        for s, postings in zip(live, found):
-            scores = _filtered(s, _scores(s, postings, weights, average), *limits)
-            best += [(-float(scores[i]), s.ids[i].decode()) for i in _top(scores, k)]
-        return [(cid, -negated) for negated, cid in sorted(best)[:k]]
+        return [(cid, -negated) for negated, cid in sorted(best(parts, weights, average, k))[:k]]
 
     def save(self, folder: Path, version: str) -> Bm25Index:
         """Write what is not written yet, then name it all in one atomic swap of the manifest: a
         kill at any moment leaves the old index or the new one. Returns it memory-mapped."""
         folder.mkdir(parents=True, exist_ok=True)
-        segments = tuple(s.store(folder) for s in self.segments)
+        segments = tuple(s.in_order().store(folder) for s in self.segments)
         manifest = {"format": _FORMAT, "version": version, "segments": [[s.name, s.dead_file] for s in segments]}
         write_atomically(folder / _MANIFEST, json.dumps(manifest))
         collect(folder, {_MANIFEST, *(name for s in segments for name in s.files())})
@@ -111,7 +109,9 @@ class Bm25Index:
             if manifest is None:
                 break
             try:
-                return cls(tuple(Segment.read(folder, *names) for names in manifest["segments"]), manifest["version"])
+                ordered = manifest["format"] == _FORMAT
+                segments = tuple(Segment.read(folder, *names, ordered=ordered) for names in manifest["segments"])
+                return cls(segments, manifest["version"])
             except FileNotFoundError:  # a writer saved again and collected those files: read its manifest
                 continue
         return cls()
@@ -127,36 +127,20 @@ def _manifest(folder: Path) -> dict | None:
         manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    return manifest if manifest.get("format") == _FORMAT else None
+    return manifest if manifest.get("format") in (1, _FORMAT) else None
 
 
-def _scores(segment: Segment, postings: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray,
-            average: float) -> np.ndarray:  # fmt: skip
-    """Each chunk's score: the sum over query terms of idf * tf / (tf + k1 * (1 - b + b * length / average))."""
-    docs, tfs, which = postings
-    tf = tfs.astype(np.float64)
-    terms = weights[which] * tf / (tf + K1 * (1 - B) + (K1 * B / average) * segment.lengths[docs])
-    scores = np.bincount(docs, weights=terms, minlength=len(segment.ids)).astype(np.float32)
-    scores[segment.dead] = 0
-    return scores
-
-
-def _filtered(segment: Segment, scores: np.ndarray, allowed: np.ndarray | None, excluded: np.ndarray) -> np.ndarray:
-    if allowed is not None:
-        kept = np.zeros(len(scores), bool)
+def _eligible(segment: Segment, allowed: np.ndarray | None, excluded: np.ndarray) -> np.ndarray:
+    """Per slot: live, among ``allowed`` ids when given, not among ``excluded`` ones."""
+    if allowed is None and not len(excluded):
+        return segment.live
+    if allowed is None:
+        kept = segment.live.copy()
+    else:
+        kept = np.zeros(len(segment.ids), bool)
         kept[segment.slots(allowed)] = True
-        scores[~kept] = 0
-    scores[segment.slots(excluded)] = 0
-    return scores
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Slots of the ``k`` best positive scores, and of any tied with the k-th."""
-    found = np.flatnonzero(scores > 0)
-    if len(found) > k:
-        kth = np.partition(scores[found], len(found) - k)[len(found) - k]
-        found = found[scores[found] >= kth]
-    return found
+    kept[segment.slots(excluded)] = False
+    return kept
 
 
 def _merged(segments: list[Segment], folder: Path | None) -> list[Segment]:

@@ -25,6 +25,7 @@ import numpy as np
 
 _ARRAYS = ("ids", "lengths", "terms", "starts", "docs", "tfs")
 _NO_SLOTS = np.zeros(0, np.uint32)
+_NO_STARTS = np.zeros(0, np.int64)
 
 
 def term_keys(tokens: Iterable[str]) -> np.ndarray:
@@ -50,6 +51,7 @@ class Segment:
     dead: np.ndarray = field(default_factory=lambda: _NO_SLOTS)  # sorted slots of deleted chunks
     dead_file: str = ""  # the file holding ``dead``; "" while not saved, or nothing is dead
     stored: bool = False  # the arrays are files in the index folder
+    ordered: bool = True  # each term's postings are in slot order (format 1 merged them out of order)
 
     @classmethod
     def build(cls, chunks: Sequence[tuple[str, list[str]]]) -> Segment:
@@ -109,7 +111,21 @@ class Segment:
             docs[dest] = slot_map[part.docs[keep]] if keep is not None else slot_map[part.docs]
             tfs[dest] = part.tfs[keep] if keep is not None else part.tfs
         lengths = np.concatenate([p.lengths[p.live] for p in parts])[order]
+        _order_postings(starts, docs, tfs)
         return cls(_new_name(), ids[order], lengths, terms[present], starts, docs, tfs)
+
+    def in_order(self) -> Segment:
+        """This segment with each term's postings in slot order: itself when they are, else a new
+        segment of the same chunks (a segment of the first format, merged before postings were ordered)."""
+        if self.ordered:
+            return self
+        ascending = self.docs[1:] > self.docs[:-1]
+        ascending[self.starts[1:-1] - 1] = True  # where one term's postings end and the next one's begin
+        if ascending.all():
+            return replace(self, ordered=True)
+        docs, tfs = np.array(self.docs), np.array(self.tfs)
+        _order_postings(self.starts, docs, tfs)
+        return replace(self, name=_new_name(), docs=docs, tfs=tfs, dead_file="", stored=False, ordered=True)
 
     # --- what is live ------------------------------------------------------------------------
 
@@ -151,17 +167,49 @@ class Segment:
             return self
         return replace(self, dead=np.union1d(self.dead, gone).astype(np.uint32), dead_file="")
 
-    def postings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The postings of these term keys, all in one: the chunks' slots, the term frequencies, and
-        the position in ``keys`` of each posting's term."""
+    def spans(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which of these term keys (sorted) the segment holds, as positions in ``keys``, and where
+        their postings start and end: views of the mapped arrays, nothing copied."""
+        if not len(self.terms):
+            return _NO_SLOTS.astype(np.int64), _NO_STARTS, _NO_STARTS
         at = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
         held = np.flatnonzero(self.terms[at] == keys)
-        spans = [(int(self.starts[i]), int(self.starts[i + 1])) for i in at[held]]
-        which = np.repeat(held, [end - start for start, end in spans])
-        if not spans:
-            return _NO_SLOTS, _NO_SLOTS, which
-        docs = np.concatenate([self.docs[start:end] for start, end in spans])
-        return docs, np.concatenate([self.tfs[start:end] for start, end in spans]), which
+        return held, self.starts[at[held]], self.starts[at[held] + 1]
+
+    def gather(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The slots and term frequencies of these posting spans, one span after another."""
+        if not len(starts):
+            return _NO_SLOTS, _NO_SLOTS
+        docs = np.concatenate([self.docs[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
+        return docs, np.concatenate([self.tfs[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
+
+    def find(self, starts: np.ndarray, ends: np.ndarray, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings in these spans of these chunks (sorted slots), span by span: each one's span (an
+        index into ``starts``), chunk (an index into ``slots``) and term frequency. A few chunks are
+        searched for in each span, when the segment is ``ordered``; many are found by reading the spans."""
+        if not len(slots) or not len(starts):
+            return _NO_STARTS, _NO_STARTS, self.tfs[:0]
+        if self.ordered and len(slots) * 16 < (ends - starts).mean():  # a binary search reads about 16 postings
+            needles = slots.astype(self.docs.dtype)  # another dtype would make searchsorted convert each span
+            docs = self.docs
+            at = np.stack([docs[a:b].searchsorted(needles) for a, b in zip(starts.tolist(), ends.tolist())])
+            inside = at < (ends - starts)[:, None]
+            at = np.minimum(at + starts[:, None], len(docs) - 1)
+            spans, owners = np.nonzero(inside & (docs[at] == needles))
+            return spans, owners, self.tfs[at[spans, owners]]
+        owner = np.full(len(self.ids), -1, np.int64)
+        owner[slots] = np.arange(len(slots))
+        docs, tfs = self.gather(starts, ends)
+        owners = owner[docs]
+        found = np.flatnonzero(owners >= 0)
+        spans = np.searchsorted(np.cumsum(ends - starts), found, side="right")
+        return spans, owners[found], tfs[found]
+
+    def live_df(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """How many live chunks each posting span holds."""
+        if not len(self.dead):
+            return ends - starts
+        return ends - starts - np.bincount(self.find(starts, ends, self.dead)[0], minlength=len(starts))
 
     # --- files ---------------------------------------------------------------------------------
 
@@ -180,12 +228,12 @@ class Segment:
             with open(folder / dead_file, "wb") as handle:
                 np.save(handle, self.dead, allow_pickle=False)
                 _flush(handle)
-        return Segment.read(folder, self.name, dead_file)
+        return Segment.read(folder, self.name, dead_file, self.ordered)
 
     @classmethod
-    def read(cls, folder: Path, name: str, dead_file: str) -> Segment:
+    def read(cls, folder: Path, name: str, dead_file: str, ordered: bool = True) -> Segment:
         dead = np.load(folder / dead_file) if dead_file else _NO_SLOTS
-        return cls(name, **_map_arrays(folder / name), dead=dead, dead_file=dead_file, stored=True)
+        return cls(name, **_map_arrays(folder / name), dead=dead, dead_file=dead_file, stored=True, ordered=ordered)
 
     def files(self) -> set[str]:
         return {self.name, self.dead_file} - {""}
@@ -261,6 +309,17 @@ def _starts(counts: np.ndarray) -> np.ndarray:
     starts = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=starts[1:])
     return starts
+
+
+def _order_postings(starts: np.ndarray, docs: np.ndarray, tfs: np.ndarray, block: int = 1 << 20) -> None:
+    """Sort each term's postings by slot, in place, whole terms of about ``block`` postings at a time:
+    temporaries stay a few MB however large the segment."""
+    edges = np.unique(np.r_[np.searchsorted(starts, np.arange(0, starts[-1], block), side="right") - 1, len(starts) - 1])
+    for first, last in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        span = slice(int(starts[first]), int(starts[last]))
+        term = np.repeat(np.arange(last - first, dtype=np.uint64), np.diff(starts[first : last + 1]))
+        order = np.argsort(term << np.uint64(32) | docs[span], kind="stable")
+        docs[span], tfs[span] = docs[span][order], tfs[span][order]
 
 
 def _new_name() -> str:
