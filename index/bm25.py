@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.segments import Segment, collect, id_keys, term_keys, write_atomically
+from index.segments import Segment, collect, id_keys, release, term_keys, write_atomically
 from index.text.chars import HAN
 
 TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+(?:\.\d+)?%?")
@@ -91,6 +91,10 @@ class Bm25Index:
             scores = _filtered(s, _scores(s, postings, weights, average), *limits)
             best += [(-float(scores[i]), s.ids[i].decode()) for i in _top(scores, k)]
         return [(cid, -negated) for negated, cid in sorted(best)[:k]]
+
+    def release_pages(self) -> None:
+        """Let go of the memory-mapped pages searches read in (index.segments.release)."""
+        release(self.segments)
 
     def save(self, folder: Path, version: str) -> Bm25Index:
         """Write what is not written yet, then name it all in one atomic swap of the manifest: a
