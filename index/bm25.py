@@ -79,7 +79,10 @@ class Bm25Index:
         if not tokens or not live:
             return []
         keys, repeats = np.unique(term_keys(tokens), return_counts=True)
-        found = [s.postings(keys) for s in live]
+        found = []
+        for s in live:  # a segment's pages go once its postings are copied out: at most one held
+            found.append(s.postings(keys))
+            release([s])
         df = sum(np.bincount(which[s.live[docs]] if len(s.dead) else which, minlength=len(keys))
                  for s, (docs, _, which) in zip(live, found))  # fmt: skip
         n = sum(s.live_count for s in live)
