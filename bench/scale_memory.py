@@ -15,14 +15,19 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tarfile
 import tempfile
+import time
 from io import BytesIO
 from pathlib import Path
+from unittest import mock
 
 from bench.scale import OUT, REPO, run_stage
-from bench.scale_corpus import load_corpus
+from bench.scale_corpus import load_corpus, read_jsonl
+from core.settings import Settings
+from index import bm25
 
 NAME = "scale-memory"
 STEPS = ("started", "model", "opened", "first_question", "warm", "steady")
@@ -52,6 +57,26 @@ def measure(data_dir: Path, backend: str, corpus: Path, before: str, rounds: int
     return runs
 
 
+def release_cost(data_dir: Path, corpus: Path, rounds: int = 4, questions: int = 50) -> dict:
+    """BM25 search time at this size with its pages let go (as served) and kept (the release
+    stubbed out), in interleaved rounds in one process over the same questions; medians."""
+    index = bm25.Bm25Index.load(Settings(data_dir=data_dir).bm25_dir)
+    asked = [q["question"] for q in read_jsonl(load_corpus(corpus).questions_path)][:questions]
+    times: dict[str, list[float]] = {"released": [], "kept": []}
+    for _ in range(rounds):
+        for mode, seconds in times.items():
+            index.release_pages()  # each block starts with no page held (before the stub)
+            with mock.patch.object(bm25, "release", bm25.release if mode == "released" else lambda segments: None):
+                for question in asked:
+                    started = time.perf_counter()
+                    index.search(question, 30)
+                    seconds.append(time.perf_counter() - started)
+                    index.release_pages()  # as the store does after each search
+    medians = {mode: round(statistics.median(s) * 1000, 1) for mode, s in times.items()}
+    return {**{f"{m}_ms": v for m, v in medians.items()}, "ratio": round(medians["released"] / medians["kept"], 3),
+            "searches": len(asked) * rounds, "load": round(os.getloadavg()[0], 1)}  # fmt: skip
+
+
 def to_markdown(sizes: dict[str, dict]) -> str:
     lines = []
     for size, entry in sizes.items():
@@ -63,6 +88,9 @@ def to_markdown(sizes: dict[str, dict]) -> str:
         lines += [_row(run) for run in entry["runs"]]
         lines += ["", "Resident MiB per mapping at steady (anonymous part in brackets), last round:", ""]
         lines += _breakdown(entry["runs"]) + [""]
+        cost = entry["bm25_release"]
+        lines += [f"BM25 search with its pages let go against kept, side by side ({cost['searches']} searches each, "
+                  f"load {cost['load']}): median {cost['released_ms']} against {cost['kept_ms']} ms ({cost['ratio']}x).", ""]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -103,7 +131,8 @@ def main() -> None:
     path = OUT / f"{NAME}.json"
     sizes = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     runs = measure(args.data_dir, args.backend, args.corpus, args.before, args.rounds)
-    sizes[args.size] = {"data_dir": str(args.data_dir), "command": command, "cores": os.cpu_count(), "runs": runs}
+    sizes[args.size] = {"data_dir": str(args.data_dir), "command": command, "cores": os.cpu_count(), "runs": runs,
+                        "bm25_release": release_cost(args.data_dir, args.corpus)}  # fmt: skip
     path.write_text(json.dumps(sizes, ensure_ascii=False, indent=1), encoding="utf-8")
     (OUT / f"{NAME}.md").write_text(to_markdown(sizes), encoding="utf-8")
     print(to_markdown(sizes))
