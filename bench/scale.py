@@ -118,13 +118,19 @@ def _check_order(run: Run, state: dict, part: str) -> None:
 
 
 def _stage(run: Run, stage: str, *extra: str) -> dict:
-    """One stage in a fresh process; its last line of output is its JSON result."""
-    command = [sys.executable, "-m", "bench.scale_stages", stage, "--data-dir", str(run.folder / "index"),
-               "--backend", run.backend, "--corpus", str(run.corpus_dir), *extra]  # fmt: skip
-    if run.fake:
+    return run_stage(stage, run.folder / "index", run.backend, run.corpus_dir, *extra, fake=run.fake)
+
+
+def run_stage(stage: str, data_dir: Path, backend: str, corpus: Path, *extra: str, fake: bool = False,
+              code: Path = REPO) -> dict:  # fmt: skip
+    """One stage in a fresh process, of the program in ``code``; its last line of output is its JSON result."""
+    command = [sys.executable, "-m", "bench.scale_stages", stage, "--data-dir", str(data_dir),
+               "--backend", backend, "--corpus", str(corpus), *extra]  # fmt: skip
+    if fake:
         command.append("--fake-embedding")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    # A fixed hash seed: which of two identical copied chunks is cited follows set order, so answers repeat.
+    env = {**os.environ, "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, cwd=code, env=env, stdout=subprocess.PIPE, text=True)
     if done.returncode:
         raise SystemExit(f"the {stage} stage stopped (exit {done.returncode}); run the same command again to continue")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -12,8 +12,9 @@ TARGETS = (
 )
 HEADER = (
     "| backend | part | chunks | this part's ingest: chunks, chunks/s | disk MiB: Chroma / BM25 / catalog | "
-    "serving RSS MiB: warm / steady / peak | add one article s | retrieve p50 / p95 ms | answer p50 / p95 ms | "
-    "total p50 / p95 ms | answered / relevant cited | load avg (asking) |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "serving VmRSS MiB: warm / steady / peak | steady RSS MiB: anonymous / file-backed | add one article s | "
+    "retrieve p50 / p95 ms | answer p50 / p95 ms | total p50 / p95 ms | answered / relevant cited | load avg (asking) |"
+    "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -38,13 +39,19 @@ def _row(r: dict) -> str:
         f"{serve['chunks']:,}",
         f"{grow['chunks_added']:,}, {grow['chunks_per_s']}",
         f"{disk['chroma_mib']} / {disk['bm25_mib']} / {disk['catalog_mib']}",
-        f"{rss['warm']:.0f} / {rss['steady']:.0f} / {rss['peak']:.0f}",
+        f"{_vmrss(rss['warm']):.0f} / {_vmrss(rss['steady']):.0f} / {rss['peak']:.0f}",
+        f"{rss['steady']['anon']:.0f} / {rss['steady']['file']:.0f}" if isinstance(rss["steady"], dict) else "—",
         add,
         *(f"{serve[k]['p50']} / {serve[k]['p95']}" for k in ("retrieve_ms", "answer_ms", "total_ms")),
         f"{serve['answered']:.0%} / {serve['relevant_cited']:.0%}",
         f"{serve['load_before']}",
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _vmrss(step: dict | float) -> float:
+    """A step's VmRSS: runs before RssAnon and RssFile were recorded hold the number alone."""
+    return step["now"] if isinstance(step, dict) else step
 
 
 def _target(result: dict, part: str, what: str, limit: float, unit: str, read) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import json
 import os
 import pstats
@@ -28,7 +29,9 @@ from langchain_core.documents import Document  # noqa: E402
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from bench.scale_corpus import Corpus, Shard, load_corpus, read_jsonl  # noqa: E402
+from bench.smaps import rss_mib, smaps_mib  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from index.embedding import build_embeddings  # noqa: E402
 from index.service import Index, open_index  # noqa: E402
 from index.store import chunk_to_document  # noqa: E402
 from policyqa.factory import open_assistant  # noqa: E402
@@ -49,12 +52,6 @@ def fake_embeddings() -> Embeddings:
     from tests.fakes import HashEmbeddings
 
     return HashEmbeddings()
-
-
-def rss_mib() -> dict[str, float]:
-    """This process's resident memory now and at its peak, in MiB."""
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    return {k: round(int(fields[key].split()[0]) / 1024, 1) for k, key in (("now", "VmRSS"), ("peak", "VmHWM"))}
 
 
 # --- grow: real articles ------------------------------------------------------------------------
@@ -144,17 +141,31 @@ def _copy_batch(idx: Index, doc_ids: list[str], round_: int, path: str, minhashe
 
 
 def serve(settings: Settings, corpus: Corpus, embeddings: Embeddings | None, profile: int) -> dict:
-    """RSS and warm latency of a process that opens the index and answers the sample questions."""
+    """RSS (VmRSS with its anonymous and file-backed parts, and per kind of mapping) at each step of
+    a process that loads the model, opens the index and answers the sample questions; warm latency."""
     questions = list(read_jsonl(corpus.questions_path))
-    memory = {"started": rss_mib()["now"]}
+    memory, mappings = {}, {}
+
+    def step(name: str) -> None:
+        memory[name], mappings[name] = rss_mib(), smaps_mib(settings.data_dir)
+
+    step("started")  # the imports
+    if embeddings is None:  # the lazy model of the index is this one: built once per process
+        build_embeddings(settings)
+        step("model")
     with open_assistant(settings, embeddings=embeddings) as (idx, chain):
-        memory["opened"] = rss_mib()["now"]
-        for q in read_jsonl(corpus.warmup_path):  # model, jieba, BM25 and HNSW loaded; caches warm
+        step("opened")
+        warmup = list(read_jsonl(corpus.warmup_path))
+        chain.ask(warmup[0]["question"])  # jieba and BM25 load on the first question
+        step("first_question")
+        for q in warmup[1:]:  # caches warm
             chain.ask(q["question"])
-        memory["warm"] = rss_mib()["now"]
+        step("warm")
         rows = [_timed(chain, q) for q in questions]
-        memory["steady"], memory["peak"] = rss_mib().values()
-        result = {"chunks": idx.store.count(), "questions": len(rows), "rss_mib": memory, **_summary(rows)}
+        step("steady")
+        memory["peak"] = memory["steady"]["peak"]
+        result = {"chunks": idx.store.count(), "questions": len(rows), "rss_mib": memory, "smaps_mib": mappings,
+                  **_summary(rows)}  # fmt: skip
         if profile:
             asked = questions[:profile]
             result["profile"] = _profile(lambda: [chain.ask(q["question"]) for q in asked], len(asked))
@@ -165,8 +176,9 @@ def _timed(chain, question: dict) -> dict:
     answer = chain.ask(question["question"])
     retrieve, total = answer.timings_ms["retrieve"], answer.timings_ms["total"]
     cited = {c.doc_id.split(COPY_MARK)[0] for c in answer.citations or answer.nearest}
+    said = json.dumps([answer.answer, answer.refused, [c.doc_id for c in answer.shown]], ensure_ascii=False)
     return {"retrieve": retrieve, "answer": total - retrieve, "total": total, "refused": answer.refused,
-            "relevant_cited": bool(cited & set(question["doc_ids"]))}  # fmt: skip
+            "relevant_cited": bool(cited & set(question["doc_ids"])), "said": said}  # fmt: skip
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -176,6 +188,8 @@ def _summary(rows: list[dict]) -> dict:
         out[f"{key}_ms"] = {"p50": round(statistics.median(values), 1), "p95": round(_p95(values), 1)}
     out["answered"] = round(sum(not r["refused"] for r in rows) / len(rows), 3)
     out["relevant_cited"] = round(sum(r["relevant_cited"] for r in rows) / len(rows), 3)
+    # Two runs answered alike (text, refusal, passages shown) when these are equal.
+    out["answers_sha256"] = hashlib.sha256("\n".join(r["said"] for r in rows).encode()).hexdigest()
     return out
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from index.bm25_topk import Part, best
-from index.segments import Segment, collect, id_keys, term_keys, write_atomically
+from index.segments import Segment, collect, id_keys, release, term_keys, write_atomically
 from index.text.chars import HAN
 
 TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+(?:\.\d+)?%?")
@@ -89,6 +89,10 @@ class Bm25Index:
         average = sum(s.live_length for s in live) / n
         weights = repeats * np.log(1 + (n - df + 0.5) / (df + 0.5))
         return [(cid, -negated) for negated, cid in sorted(best(parts, weights, average, k))[:k]]
+
+    def release_pages(self) -> None:
+        """Let go of the memory-mapped pages searches read in (index.segments.release)."""
+        release(self.segments)
 
     def save(self, folder: Path, version: str) -> Bm25Index:
         """Write what is not written yet, then name it all in one atomic swap of the manifest: a

@@ -7,12 +7,13 @@ sentence-transformers: its tokenizer, the transformer, mean pooling over real to
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from langchain_core.embeddings import Embeddings
-from transformers import AutoTokenizer
+from tokenizers import Tokenizer
 
 
 class OnnxEmbeddings(Embeddings):
@@ -29,10 +30,9 @@ class OnnxEmbeddings(Embeddings):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-        self._tokenizer = AutoTokenizer.from_pretrained(folder)
+        self._tokenizer = _tokenizer(folder, max_tokens)
         self._prefixes = {"query": query_prefix, "passage": passage_prefix}
         self._batch_size = batch_size
-        self._max_tokens = max_tokens
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode([self._prefixes["passage"] + t for t in texts]).tolist()
@@ -51,12 +51,22 @@ class OnnxEmbeddings(Embeddings):
         return vectors
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        tokens = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_tokens, return_tensors="np")
-        mask = tokens["attention_mask"].astype(np.int64)
-        feed = {"input_ids": tokens["input_ids"].astype(np.int64), "attention_mask": mask}
+        encodings = self._tokenizer.encode_batch(texts)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64), "attention_mask": mask}
         (hidden,) = self._session.run(None, feed)
         pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
     def _width(self) -> int:
         return self._session.get_outputs()[0].shape[-1]
+
+
+def _tokenizer(folder: Path, max_tokens: int | None) -> Tokenizer:
+    """The folder's fast tokenizer set up as transformers' AutoTokenizer called with ``truncation=True,
+    padding=True`` sets it up (the same token ids), without transformers: its import loads torch (~250 MB)."""
+    config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(max_tokens or config["model_max_length"])
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(config["pad_token"]), pad_token=config["pad_token"])
+    return tokenizer

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import uuid
@@ -289,6 +290,18 @@ def _map_arrays(path: Path) -> dict[str, np.ndarray]:
         if length else np.zeros(0, dtype)
         for name, (dtype, length, offset) in layout.items()
     }  # fmt: skip
+
+
+def release(segments: Iterable[Segment]) -> None:
+    """Unmap the pages searches read in from this process; the kernel's page cache keeps them (shared,
+    reclaimable) for the next search. A process then holds no more of the index than one search reads."""
+    for segment in segments:
+        for name in _ARRAYS:
+            base = getattr(segment, name).base
+            while isinstance(base, np.ndarray):  # the view of an np.memmap, whose base is the mmap
+                base = base.base
+            if isinstance(base, mmap.mmap):
+                base.madvise(mmap.MADV_DONTNEED)
 
 
 def _flush(handle: IO) -> None:

@@ -208,7 +208,9 @@ class ChunkStore:
         allowed = self._allowed_ids(search_filter)
         if allowed is not None and not allowed:
             return []
-        found = self._bm25_index().search(query, k, allowed, self._excluded_ids(search_filter))
+        bm25 = self._bm25_index()
+        found = bm25.search(query, k, allowed, self._excluded_ids(search_filter))
+        bm25.release_pages()  # else, over many questions, the process comes to hold the whole index
         chunks = {c.chunk_id: c for c in self.get([cid for cid, _ in found])}
         return [ScoredChunk(chunks[cid], score) for cid, score in found if cid in chunks]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.scale_corpus import load_corpus, read_jsonl
-from bench.scale_stages import COPY_MARK, add_copies, grow
+from bench.scale_stages import COPY_MARK, add_copies, grow, serve
 from index.catalog import Catalog
 from index.service import open_index
 from tests.conftest import make_settings
@@ -105,3 +105,16 @@ def test_copies_reach_the_target_with_the_stored_vectors_and_survive_an_ingest(t
         assert any(COPY_MARK in hit.chunk.doc_id for hit in idx.store.search_bm25("第30期工作简报", 10))
         report = idx.ingest([Path(corpus.probes[0])])  # reconciles with the catalog first: the copies are in it
         assert idx.store.count() == copies + report.chunks
+
+
+def test_serve_reports_memory_at_each_step_and_the_same_answers_twice(tmp_path, sources):
+    corpus = _corpus(tmp_path, sources)
+    settings = make_settings(tmp_path / "index")
+    with open_index(settings, HashEmbeddings()) as idx:
+        grow(idx, corpus, None, lambda row: None)
+    first, second = (serve(settings, corpus, HashEmbeddings(), 0) for _ in range(2))
+    rss = first["rss_mib"]
+    assert list(rss) == ["started", "opened", "first_question", "warm", "steady", "peak"]  # no model: the fake one
+    assert all(rss[s]["anon"] + rss[s]["file"] <= rss[s]["now"] + 1 for s in ("started", "steady"))
+    assert rss["peak"] >= rss["steady"]["now"] and "anonymous" in first["smaps_mib"]["steady"]["groups"]
+    assert first["questions"] == 4 and first["answers_sha256"] == second["answers_sha256"]
