@@ -8,6 +8,7 @@ at any point (Ctrl-C, kill) continues where it stopped when run again:
     .venv/bin/python -m bench.scale 10k --backend static
     .venv/bin/python -m bench.scale 50k --backend static
     .venv/bin/python -m bench.scale 100k --backend static
+    .venv/bin/python -m bench.scale all --backend static     # every article: the 88k-document ingest
     .venv/bin/python -m bench.scale 500k --backend static    # copies of real chunks
     .venv/bin/python -m bench.scale 100k --backend static --copies   # 100k by copies of the 10k part
 
@@ -34,7 +35,8 @@ from bench.scale_report import to_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "results"
-PARTS = {"10k": 10_000, "50k": 50_000, "100k": 100_000, "500k": 500_000}  # of the ~160k real chunks, 100k
+# chunks each part ends with; "all" ingests every real article (None: no target, ~176k chunks)
+PARTS: dict[str, int | None] = {"10k": 10_000, "50k": 50_000, "100k": 100_000, "all": None, "500k": 500_000}
 COPIES_PART = "500k"
 
 
@@ -69,14 +71,17 @@ class Run:
         """bench/results for real runs only: a trial's numbers are never reported."""
         return OUT if not self.fake and self.scale == 1 else self.folder / "results"
 
-    def target(self, part: str) -> int:
-        return max(1, int(PARTS[part] * self.scale))
+    def target(self, part: str) -> int | None:
+        size = PARTS[part]
+        return None if size is None else max(1, int(size * self.scale))
 
 
 def run_part(run: Run, part: str, redo: tuple[str, ...] = ()) -> dict:
     """Run (or finish) one part; its results, also written as JSON and folded into the Markdown table.
     The measuring steps named in ``redo`` are measured again (after a change to the code measured)."""
     load_corpus(run.corpus_dir, run.crud, run.xwlb)
+    if run.copies and run.target(part) is None:
+        raise SystemExit(f"part {part} is the whole real corpus: it has no size to reach by copies")
     if run.copies and not run.folder.exists():
         _seed_copies(run)
     state = _load_state(run)
@@ -139,7 +144,8 @@ def run_stage(stage: str, data_dir: Path, backend: str, corpus: Path, *extra: st
 def _grow(run: Run, part: str) -> dict:
     log = run.folder / f"grow-{part}.jsonl"
     stage = "copies" if run.copies or part == COPIES_PART else "grow"
-    _stage(run, stage, "--log", str(log), "--target", str(run.target(part)))
+    target = run.target(part)
+    _stage(run, stage, "--log", str(log), *(["--target", str(target)] if target is not None else []))
     rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
     steps = [r for r in rows if "seconds" in r]
     seconds = sum(r["seconds"] for r in steps)

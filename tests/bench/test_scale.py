@@ -118,3 +118,12 @@ def test_serve_reports_memory_at_each_step_and_the_same_answers_twice(tmp_path, 
     assert all(rss[s]["anon"] + rss[s]["file"] <= rss[s]["now"] + 1 for s in ("started", "steady"))
     assert rss["peak"] >= rss["steady"]["now"] and "anonymous" in first["smaps_mib"]["steady"]["groups"]
     assert first["questions"] == 4 and first["answers_sha256"] == second["answers_sha256"]
+
+
+def test_the_all_part_has_no_target_and_cannot_be_reached_by_copies(tmp_path, sources):
+    from bench.scale import Run, run_part
+
+    run = Run(tmp_path, "static", scale=0.01, fake=True, crud=sources[0], xwlb=sources[1], copies=True)
+    assert run.target("all") is None and run.target("50k") == 500
+    with pytest.raises(SystemExit, match="whole real corpus"):
+        run_part(run, "all")
