@@ -100,8 +100,19 @@ def run_part(run: Run, part: str, redo: tuple[str, ...] = ()) -> dict:
               "settings": {k: v for k, v in os.environ.items() if k.startswith("POLICYQA_")},
               "command": f".venv/bin/python -m bench.scale {part} --backend {run.backend}"
               + (" --copies" if run.copies else ""), **steps}  # fmt: skip
+    if PARTS[part] is None:
+        result["corpus_ingest"] = _corpus_ingest(state)
     _write(run, part, result)
     return result
+
+
+def _corpus_ingest(state: dict) -> dict:
+    """The whole corpus's ingest: every real part's grow step, added up."""
+    grows = [state[p]["grow"] for p in PARTS if p in state and "grow" in state[p]]
+    seconds = sum(g["seconds"] for g in grows)
+    chunks = sum(g["chunks_added"] for g in grows)
+    return {"seconds": round(seconds, 1), "chunks": chunks, "articles": sum(g["articles_added"] for g in grows),
+            "chunks_per_s": round(chunks / seconds, 1) if seconds else None}  # fmt: skip
 
 
 def _seed_copies(run: Run) -> None:
@@ -201,6 +212,7 @@ def _write(run: Run, part: str, result: dict) -> None:
     folder = run.results_dir
     write_run(run.name(part), result, to_markdown([result]), folder)
     results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("scale-*-*.json"))]
+    results = [r for r in results if "grow" in r]  # not the add-one and memory benches' results beside them
     (folder / "scale.md").write_text(to_markdown(results), encoding="utf-8")
 
 
