@@ -1,8 +1,8 @@
 """What a Chroma upsert costs by what it stores: vectors alone, with the chunks' metadata, with their
-texts (`documents`), with texts in a collection whose Schema drops the full-text index, and without
-the two copies of the text the metadata holds (`text`, `search_text`). Raw
-chromadb on NCPQA chunk texts with random vectors, each variant filling a fresh embedded store in
-upserts of 1,024 rows (as `ChunkStore.add`); variants interleaved within each round, medians.
+texts (`documents`) as `ChunkStore.add` stores them, and without the two copies of the text the
+metadata holds (`text`, `search_text`). NCPQA chunks with random vectors, each variant filling a
+fresh store through `ChunkStore.put_vectors` (the store's upsert of vectors made before) in calls
+of 1,024 rows, as `ChunkStore.add` makes them; variants interleaved within each round, medians.
 
 Writes bench/results/chroma-upsert.json and .md. Usage:
     .venv/bin/python -m bench.chroma_upsert [--rows 2356] [--rounds 3]
@@ -17,45 +17,33 @@ import tempfile
 import time
 from pathlib import Path
 
-import chromadb
 import numpy as np
-from chromadb.api.types import FtsIndexConfig, Schema, VectorIndexConfig
 
 from bench.run import write_run
-from bench.upsert import chunks
-from index.store import chunk_to_document
+from bench.upsert import RandomVectors, chunks
+from core.settings import Settings
+from index.store import ChunkStore, chunk_to_document
 
 REPO = Path(__file__).resolve().parent.parent
 BATCH = 1024
 COPIES = ("text", "search_text")
-VARIANTS = {  # name: (texts stored, metadata keys left out (None: no metadata), full-text index dropped)
-    "vectors": (False, None, False),
-    "vectors + metadata": (False, (), False),
-    "vectors + metadata + texts (as stored)": (True, (), False),
-    "as stored, Schema without full-text index": (True, (), True),
-    "as stored, metadata without search_text": (True, COPIES[1:], False),
-    "as stored, metadata without text and search_text": (True, COPIES, False),
+VARIANTS = {  # name: (texts stored, metadata keys left out (None: no metadata))
+    "vectors": (False, None),
+    "vectors + metadata": (False, ()),
+    "vectors + metadata + texts (as stored)": (True, ()),
+    "as stored, metadata without search_text": (True, COPIES[1:]),
+    "as stored, metadata without text and search_text": (True, COPIES),
 }
 
 
-def collection(folder: Path, drop_fts: bool):
-    client = chromadb.PersistentClient(str(folder))
-    if not drop_fts:
-        return client.create_collection("bench", embedding_function=None, metadata={"hnsw:space": "cosine"})
-    schema = Schema()
-    schema.delete_index(config=FtsIndexConfig(), key="#document")
-    schema.create_index(config=VectorIndexConfig(space="cosine"))
-    return client.create_collection("bench", embedding_function=None, schema=schema)
-
-
-def fill(folder: Path, rows: list, vectors: np.ndarray, texts: bool, left_out: tuple | None, drop_fts: bool) -> float:
-    store = collection(folder, drop_fts)
+def fill(folder: Path, rows: list, vectors: np.ndarray, texts: bool, left_out: tuple | None) -> float:
+    store = ChunkStore(Settings(data_dir=folder), RandomVectors())
     started = time.perf_counter()
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        store.upsert(ids=[f"{start + n}" for n in range(len(batch))], embeddings=vectors[start : start + BATCH],
-                     documents=[d.page_content for d in batch] if texts else None,
-                     metadatas=None if left_out is None else [_without(d.metadata, left_out) for d in batch])  # fmt: skip
+        store.put_vectors([f"{start + n}" for n in range(len(batch))], vectors[start : start + BATCH],
+                          [d.page_content for d in batch] if texts else None,
+                          None if left_out is None else [_without(d.metadata, left_out) for d in batch])  # fmt: skip
     return time.perf_counter() - started
 
 
