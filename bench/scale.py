@@ -108,7 +108,7 @@ def run_part(run: Run, part: str, redo: tuple[str, ...] = ()) -> dict:
 
 def _corpus_ingest(state: dict) -> dict:
     """The whole corpus's ingest: every real part's grow step, added up."""
-    grows = [state[p]["grow"] for p in PARTS if p in state and "grow" in state[p]]
+    grows = [state[p]["grow"] for p in PARTS if p != COPIES_PART and "grow" in state.get(p, {})]
     seconds = sum(g["seconds"] for g in grows)
     chunks = sum(g["chunks_added"] for g in grows)
     return {"seconds": round(seconds, 1), "chunks": chunks, "articles": sum(g["articles_added"] for g in grows),
