@@ -78,13 +78,23 @@ def test_thumbs_down_with_a_comment_is_stored_with_the_answer(page: Page, server
     assert json.loads(mine[0]["citations"]) and "[1]" in mine[0]["answer"]
 
 
+def boxes(page: Page, *ids: str) -> list[dict]:
+    """The elements' boxes read at one instant: the page may still be scrolling to the citation,
+    and two bounding_box() calls apart would see it at two scroll positions."""
+    return page.evaluate(
+        "ids => ids.map(id => { const r = document.getElementById(id).getBoundingClientRect();"
+        " return {y: r.top, height: r.height, width: r.width}; })",
+        list(ids),
+    )
+
+
 def test_at_phone_width_the_citation_scrolls_to_its_source_below_the_chat(phone: Page):
     ask(phone, "市捐赠站站长是谁？", turn=0)
     expect(phone.get_by_test_id("bot").last).to_contain_text("吴木蔚")
     screenshot(phone, "phone-chat")
     phone.locator('#chat a[href="#src-0-1"]').first.click()
     expect(phone.locator("#src-0-1")).to_be_in_viewport()
-    chat_box, sources_box = phone.locator("#chat").bounding_box(), phone.locator("#sources").bounding_box()
+    chat_box, sources_box = boxes(phone, "chat", "sources")
     assert chat_box["width"] <= 390 and sources_box["width"] <= 390
     assert sources_box["y"] > chat_box["y"] + chat_box["height"]  # stacked under the chat, not squeezed beside it
     phone.locator("#src-0-1").get_by_role("button", name="打开原文").click()
