@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.documents import Document
 
+from bench.smaps import rss_mib
 from index.bm25 import Bm25Index
 from index.chunking import chunk_document
 from index.store import chunk_to_document
@@ -106,21 +107,14 @@ def questions(n: int = 200) -> list[str]:
 # --- measuring -------------------------------------------------------------------------------------
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
 def serve(folder: Path) -> dict:
     """In a fresh process: load the index, answer every question twice (the first pass warms), time the second."""
     asked = questions()
-    before = rss_mb()
+    before = rss_mib()["now"]
     started = time.perf_counter()
     search = Bm25Index.load(folder).search
     loaded_s = time.perf_counter() - started
-    loaded = rss_mb()
+    loaded = rss_mib()["now"]
     for q in asked:
         search(q, 10)
     times = []
@@ -129,7 +123,7 @@ def serve(folder: Path) -> dict:
         search(q, 10)
         times.append(time.perf_counter() - t)
     return {"load_s": round(loaded_s, 3), "rss_mb_start": round(before), "rss_mb_loaded": round(loaded),
-            "rss_mb_after_queries": round(rss_mb()), "p50_ms": round(1000 * statistics.median(times), 2),
+            "rss_mb_after_queries": round(rss_mib()["now"]), "p50_ms": round(1000 * statistics.median(times), 2),
             "p95_ms": round(1000 * float(np.percentile(times, 95)), 2)}  # fmt: skip
 
 
