@@ -102,10 +102,16 @@ print(json.dumps({"seconds": report.seconds, "chunks": report.chunks, "embedded"
 
 def ingest(backend: str, docs: Path, scratch: Path, path: str = "", profile: Path | None = None) -> dict:
     """`Index.ingest` of ``docs`` into a new data dir, in a fresh process whose PYTHONPATH is ``path`` (else this tree)."""
-    env = {**os.environ, "POLICYQA_EMBEDDING_BACKEND": backend, "PYTHONPATH": path or _own_path()}
-    command = [sys.executable, "-c", _INGEST, str(docs), str(scratch), str(profile or "")]
-    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=scratch.parent)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = _fresh(_INGEST, [str(docs), str(scratch), str(profile or "")], scratch.parent, path, backend)
+    return json.loads(found)
+
+
+def _fresh(script: str, args: list[str], cwd: Path, path: str = "", backend: str = "") -> str:
+    """The last line ``script`` prints, run in a fresh Python process whose PYTHONPATH is ``path``
+    (else this tree), with POLICYQA_EMBEDDING_BACKEND set to ``backend`` when given."""
+    env = {**os.environ, "PYTHONPATH": path or _own_path(), **({"POLICYQA_EMBEDDING_BACKEND": backend} if backend else {})}
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, check=True, capture_output=True, text=True, cwd=cwd)
+    return done.stdout.strip().splitlines()[-1]
 
 
 def _own_path() -> str:
@@ -160,10 +166,8 @@ def encode(name: str, texts_file: Path, scratch: Path) -> tuple[float, np.ndarra
     """Seconds a fresh process's candidate ``name`` takes to embed the texts (model warm), and its
     vectors of the first 64."""
     vectors = scratch / f"{name}.npy"
-    command = [sys.executable, "-c", _ENCODE, name, str(texts_file), str(vectors)]
-    env = {**os.environ, "PYTHONPATH": _own_path()}
-    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=scratch)
-    return float(done.stdout.strip().splitlines()[-1]), np.load(vectors)
+    seconds = float(_fresh(_ENCODE, [name, str(texts_file), str(vectors)], scratch))
+    return seconds, np.load(vectors)
 
 
 def measure(texts_file: Path, chunks: int, rounds: int, candidates: list[str], scratch: Path) -> dict:
